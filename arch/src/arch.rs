@@ -1,0 +1,119 @@
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::regs::{self, PtRegsLayout};
+
+/// An architecture syscord records on. The recording's header names it, so decoding never
+/// depends on the machine that reads the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    #[serde(rename = "x86_64")]
+    X86_64,
+    Aarch64,
+    Riscv64,
+}
+
+impl Arch {
+    pub const ALL: [Arch; 3] = [Arch::X86_64, Arch::Aarch64, Arch::Riscv64];
+
+    /// The architecture this binary was built for, if syscord supports it.
+    pub const fn host() -> Option<Arch> {
+        if cfg!(target_arch = "x86_64") {
+            Some(Arch::X86_64)
+        } else if cfg!(target_arch = "aarch64") {
+            Some(Arch::Aarch64)
+        } else if cfg!(target_arch = "riscv64") {
+            Some(Arch::Riscv64)
+        } else {
+            None
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+            Arch::Riscv64 => "riscv64",
+        }
+    }
+
+    /// Where the kernel saved the user registers that syscord reads.
+    pub const fn pt_regs(self) -> PtRegsLayout {
+        match self {
+            Arch::X86_64 => regs::X86_64,
+            Arch::Aarch64 => regs::AARCH64,
+            Arch::Riscv64 => regs::RISCV64,
+        }
+    }
+
+    /// Names of the registers that carry the syscall number, the arguments and the return
+    /// value, for documentation and `syscord handlers`.
+    pub const fn register_names(self) -> RegisterNames {
+        match self {
+            Arch::X86_64 => RegisterNames {
+                nr: "orig_rax",
+                args: ["rdi", "rsi", "rdx", "r10", "r8", "r9"],
+                ret: "rax",
+                pc: "rip",
+            },
+            Arch::Aarch64 => RegisterNames {
+                nr: "w8",
+                args: ["orig_x0", "x1", "x2", "x3", "x4", "x5"],
+                ret: "x0",
+                pc: "pc",
+            },
+            Arch::Riscv64 => RegisterNames {
+                nr: "a7",
+                args: ["orig_a0", "a1", "a2", "a3", "a4", "a5"],
+                ret: "a0",
+                pc: "epc",
+            },
+        }
+    }
+}
+
+/// Human names of the syscall registers of one architecture.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterNames {
+    pub nr: &'static str,
+    pub args: [&'static str; 6],
+    pub ret: &'static str,
+    pub pc: &'static str,
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An architecture name syscord does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownArch(pub String);
+
+impl fmt::Display for UnknownArch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown architecture '{}' (expected x86_64, aarch64 or riscv64)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownArch {}
+
+impl FromStr for Arch {
+    type Err = UnknownArch;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "x86_64" | "amd64" | "x86-64" => Ok(Arch::X86_64),
+            "aarch64" | "arm64" => Ok(Arch::Aarch64),
+            "riscv64" | "riscv64gc" => Ok(Arch::Riscv64),
+            other => Err(UnknownArch(other.to_owned())),
+        }
+    }
+}

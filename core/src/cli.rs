@@ -1,0 +1,189 @@
+//! The `syscord` command line.
+
+use std::{io, path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    dump::{self, DumpError, DumpFormat},
+    error::Error,
+    probes::{self, ProbeOptions},
+    record::{self, RecordOptions},
+};
+
+/// syscord: an always-on flight recorder for Linux system calls.
+#[derive(Debug, Parser)]
+#[command(name = "syscord", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a command and record every syscall of it, its threads and its children.
+    Record(RecordArgs),
+    /// Print a recording, one syscall per line, in time order.
+    Dump(DumpArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RecordArgs {
+    /// Where to write the recording.
+    #[arg(short, long, value_name = "FILE", default_value = "syscord.rec")]
+    output: PathBuf,
+    /// Size of each CPU's ring buffer: a power of two, at least 1M (K, M, G suffixes).
+    /// Default: 64M shared among the CPUs, at most 16M each.
+    #[arg(long, value_name = "SIZE", value_parser = parse_ring_size)]
+    buffer_size: Option<u64>,
+    /// The command to record, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct DumpArgs {
+    /// Output format: text (strace-like lines) or json (one object per line).
+    #[arg(long, value_enum, default_value = "text")]
+    format: DumpFormat,
+    /// The recording to read.
+    file: PathBuf,
+}
+
+/// "64M" -> bytes; the kernel wants a power of two of at least a page.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (examples: 4096, 256K, 64M, 1G)"))?;
+    let multiplier: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return Err(format!("'{s}' has an unknown unit (use K, M or G)")),
+    };
+    n.checked_mul(multiplier)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+fn parse_ring_size(s: &str) -> Result<u64, String> {
+    let bytes = parse_size(s)?;
+    if !bytes.is_power_of_two() || bytes < (1 << 20) {
+        return Err(format!(
+            "ring buffer size must be a power of two of at least 1M, not {s}"
+        ));
+    }
+    if bytes > (1 << 30) {
+        return Err(format!(
+            "ring buffer size {s} is above the 1G per CPU limit"
+        ));
+    }
+    Ok(bytes)
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("syscord: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Record(args) => {
+            let cpus = probes::possible_cpus()?;
+            let options = RecordOptions {
+                output: args.output.clone(),
+                command: args.command,
+                probes: ProbeOptions {
+                    ring_bytes_per_cpu: args
+                        .buffer_size
+                        .unwrap_or_else(|| ProbeOptions::default_ring_bytes_per_cpu(cpus)),
+                },
+                snap_len: 256,
+                idle_sleep: Duration::from_millis(10),
+            };
+            let outcome = record::record(&options)?;
+            let s = &outcome.summary;
+            eprintln!(
+                "syscord: {} syscalls recorded to {} ({} bytes), {} lost{}",
+                s.records,
+                args.output.display(),
+                outcome.bytes,
+                s.lost_records(),
+                if s.lost_tasks > 0 {
+                    format!(", {} child tasks not followed", s.lost_tasks)
+                } else {
+                    String::new()
+                }
+            );
+            Ok(ExitCode::from(outcome.exit_code.clamp(0, 255) as u8))
+        }
+        Command::Dump(args) => {
+            let stdout = io::stdout().lock();
+            let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
+            match dump::dump(&args.file, args.format, &mut out) {
+                Ok(report) => {
+                    if report.incomplete {
+                        eprintln!(
+                            "syscord: {}: the recording has no end marker: the recorder stopped before finishing it, its tail is missing",
+                            args.file.display()
+                        );
+                    }
+                    if let Some(summary) = &report.summary
+                        && summary.lost_records() > 0
+                    {
+                        eprintln!(
+                            "syscord: {}: {} records were lost while recording",
+                            args.file.display(),
+                            summary.lost_records()
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                // `syscord dump f | head` is not an error.
+                Err(DumpError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(DumpError::Output(e)) => Err(Error::Io(e)),
+                Err(DumpError::Format(source)) => Err(Error::Input {
+                    path: args.file,
+                    source,
+                }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("12Q").is_err());
+        assert!(parse_size("").is_err());
+        assert!(parse_ring_size("3M").is_err());
+        assert!(parse_ring_size("512K").is_err());
+        assert_eq!(parse_ring_size("64M"), Ok(64 << 20));
+        assert!(parse_ring_size("2G").is_err());
+    }
+
+    #[test]
+    fn command_line_shape() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

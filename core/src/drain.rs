@@ -1,0 +1,561 @@
+//! Moving records from the per-CPU rings into the record file, in time order.
+//!
+//! The eBPF side never wakes us: the drain empties every ring whenever it finds data and
+//! sleeps a short interval when all are empty. Each ring is in time order; the drain merges
+//! them by timestamp up to a watermark a little in the past (a record with an older
+//! timestamp can no longer be unpublished), pairs exec details with their execve, keeps
+//! thread names, and hands the result to the file writer.
+
+use std::{
+    cmp::Reverse,
+    collections::{BinaryHeap, HashMap, VecDeque},
+    io::{self, Write},
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    thread,
+    time::Duration,
+};
+
+use nix::time::{ClockId, clock_gettime};
+use syscord_common::{
+    CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE, RecordHeader, SYSCALL_RECORD_SIZE,
+    SyscallBody, record_kind, rule_flags,
+};
+
+use crate::{
+    format::{Capture, Record, SyscallEvent, Writer},
+    ring::{CorruptRing, Rings},
+};
+
+/// How far behind "now" the merge stays: a record is published within microseconds of
+/// taking its timestamp (the program cannot be preempted), so after this long none older
+/// can still appear.
+const WATERMARK_SLACK_NS: u64 = 2_000_000;
+
+/// Live figures, readable from other threads while the drain runs.
+#[derive(Debug, Default)]
+pub struct DrainProgress {
+    pub records: AtomicU64,
+    pub lost: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+/// A kernel record, parsed and owned.
+#[derive(Debug)]
+enum Raw {
+    Syscall {
+        header: RecordHeader,
+        body: SyscallBody,
+        returned: bool,
+    },
+    Exec {
+        header: RecordHeader,
+        body: ExecBody,
+        path: Vec<u8>,
+        argv: Vec<u8>,
+    },
+    Fork {
+        header: RecordHeader,
+        body: ForkBody,
+    },
+    Comm {
+        header: RecordHeader,
+        comm: Vec<u8>,
+    },
+    Exit {
+        header: RecordHeader,
+        code: u32,
+    },
+    Lost {
+        cpu: u32,
+        first_seq: u64,
+        count: u64,
+        ts_ns: u64,
+    },
+}
+
+impl Raw {
+    fn ts_ns(&self) -> u64 {
+        match self {
+            Raw::Syscall { header, .. }
+            | Raw::Exec { header, .. }
+            | Raw::Fork { header, .. }
+            | Raw::Comm { header, .. }
+            | Raw::Exit { header, .. } => header.ts_ns,
+            Raw::Lost { ts_ns, .. } => *ts_ns,
+        }
+    }
+}
+
+fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
+    let end = offset.checked_add(size_of::<T>())?;
+    if end > bytes.len() {
+        return None;
+    }
+    // SAFETY: bounds checked; T is a plain repr(C) type valid for any bytes.
+    Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().add(offset).cast()) })
+}
+
+fn c_string(bytes: &[u8]) -> Vec<u8> {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    bytes[..end].to_vec()
+}
+
+/// Parses one record from a ring; None for bytes that do not form a known record.
+fn parse(bytes: &[u8]) -> Option<Raw> {
+    let header: RecordHeader = read(bytes, 0)?;
+    let body_at = HEADER_SIZE as usize;
+    match header.kind {
+        record_kind::SYSCALL | record_kind::SYSCALL_NO_RETURN => {
+            if bytes.len() < SYSCALL_RECORD_SIZE as usize {
+                return None;
+            }
+            Some(Raw::Syscall {
+                header,
+                body: read(bytes, body_at)?,
+                returned: header.kind == record_kind::SYSCALL,
+            })
+        }
+        record_kind::EXEC => {
+            let body: ExecBody = read(bytes, body_at)?;
+            let strings = body_at + size_of::<ExecBody>();
+            let path_end = strings + usize::from(body.path_len);
+            let argv_end = path_end + usize::from(body.argv_len);
+            Some(Raw::Exec {
+                header,
+                body,
+                path: bytes.get(strings..path_end)?.to_vec(),
+                argv: bytes.get(path_end..argv_end)?.to_vec(),
+            })
+        }
+        record_kind::FORK => Some(Raw::Fork {
+            header,
+            body: read(bytes, body_at)?,
+        }),
+        record_kind::COMM => {
+            let body: CommBody = read(bytes, body_at)?;
+            Some(Raw::Comm {
+                header,
+                comm: c_string(&body.comm),
+            })
+        }
+        record_kind::EXIT => {
+            let body: ExitBody = read(bytes, body_at)?;
+            Some(Raw::Exit {
+                header,
+                code: body.exit_code,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What an exec left for its execve record.
+struct ExecDetails {
+    path: Vec<u8>,
+    argv: Vec<u8>,
+    argv_full_len: u32,
+}
+
+/// Per-thread state that turns kernel records into file records.
+#[derive(Default)]
+struct Tracker {
+    comms: HashMap<u32, Vec<u8>>,
+    exec_details: HashMap<u32, ExecDetails>,
+}
+
+/// The name of a thread syscord has not seen named: from /proc while it lives.
+fn proc_comm(pid: u32, tid: u32) -> Vec<u8> {
+    std::fs::read(format!("/proc/{pid}/task/{tid}/comm"))
+        .map(|mut c| {
+            while c.last() == Some(&b'\n') {
+                c.pop();
+            }
+            c
+        })
+        .unwrap_or_default()
+}
+
+impl Tracker {
+    fn comm(&mut self, pid: u32, tid: u32) -> Vec<u8> {
+        self.comms
+            .entry(tid)
+            .or_insert_with(|| proc_comm(pid, tid))
+            .clone()
+    }
+
+    fn process(&mut self, cpu: u32, raw: Raw) -> Option<Record> {
+        match raw {
+            Raw::Syscall {
+                header,
+                body,
+                returned,
+            } => {
+                let flags = u32::from(header.flags);
+                let mut captures = Vec::new();
+                if flags & rule_flags::EXEC != 0
+                    && let Some(exec) = self.exec_details.remove(&header.tid)
+                {
+                    captures.push(Capture {
+                        name: "filename".into(),
+                        len: exec.path.len() as u64,
+                        truncated: false,
+                        bytes: exec.path,
+                    });
+                    captures.push(Capture {
+                        name: "argv".into(),
+                        len: u64::from(exec.argv_full_len),
+                        truncated: (exec.argv.len() as u64) < u64::from(exec.argv_full_len),
+                        bytes: exec.argv,
+                    });
+                }
+                Some(Record::Syscall(SyscallEvent {
+                    returned,
+                    rule_flags: flags,
+                    cpu,
+                    seq: header.seq,
+                    ts_ns: header.ts_ns,
+                    pid: header.pid,
+                    tid: header.tid,
+                    nr: body.nr,
+                    ret: body.ret,
+                    ret_addr: body.ret_addr,
+                    args: body.args,
+                    comm: self.comm(header.pid, header.tid),
+                    captures,
+                }))
+            }
+            Raw::Exec {
+                header,
+                body,
+                path,
+                argv,
+            } => {
+                if body.old_tid != header.tid {
+                    self.comms.remove(&body.old_tid);
+                }
+                self.comms.insert(header.tid, c_string(&body.comm));
+                self.exec_details.insert(
+                    header.tid,
+                    ExecDetails {
+                        path: c_string(&path),
+                        argv,
+                        argv_full_len: body.argv_full_len,
+                    },
+                );
+                None
+            }
+            Raw::Fork { header, body } => {
+                let comm = self.comm(header.pid, header.tid);
+                self.comms.insert(body.child_tid, comm);
+                None
+            }
+            Raw::Comm { header, comm } => {
+                self.comms.insert(header.tid, comm);
+                None
+            }
+            Raw::Exit { header, code } => {
+                self.comms.remove(&header.tid);
+                self.exec_details.remove(&header.tid);
+                Some(Record::Exit {
+                    ts_ns: header.ts_ns,
+                    pid: header.pid,
+                    tid: header.tid,
+                    code,
+                })
+            }
+            Raw::Lost {
+                cpu,
+                first_seq,
+                count,
+                ts_ns,
+            } => Some(Record::Lost {
+                cpu,
+                first_seq,
+                count,
+                ts_ns,
+            }),
+        }
+    }
+}
+
+pub struct Drain<W: Write> {
+    rings: Rings,
+    writer: Writer<W>,
+    /// Records read from each CPU's ring, not yet written, in sequence order.
+    queues: Vec<VecDeque<Raw>>,
+    /// Last sequence number seen per CPU.
+    last_seq: Vec<u64>,
+    tracker: Tracker,
+    /// Records lost according to sequence gaps.
+    gap_lost: u64,
+    /// Ring contents that did not parse (never expected: a bug if it happens).
+    corrupt: Vec<CorruptRing>,
+    unparsed: u64,
+    last_ts: u64,
+}
+
+fn boot_ns() -> u64 {
+    clock_gettime(ClockId::CLOCK_BOOTTIME)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
+}
+
+impl<W: Write> Drain<W> {
+    pub fn new(rings: Rings, writer: Writer<W>) -> Self {
+        let cpus = rings.cpus();
+        Drain {
+            rings,
+            writer,
+            queues: (0..cpus).map(|_| VecDeque::new()).collect(),
+            last_seq: vec![0; cpus],
+            tracker: Tracker::default(),
+            gap_lost: 0,
+            corrupt: Vec::new(),
+            unparsed: 0,
+            last_ts: 0,
+        }
+    }
+
+    /// Drains until `stop` is set, then once more: the caller detaches the programs before
+    /// setting `stop`, so that last pass sees every record there will ever be.
+    pub fn run(
+        mut self,
+        stop: &AtomicBool,
+        idle_sleep: Duration,
+        progress: &DrainProgress,
+    ) -> io::Result<Self> {
+        loop {
+            let stopping = stop.load(Ordering::Acquire);
+            // Taken before reading the rings: every record stamped before it minus the
+            // slack is published by the time we look.
+            let watermark = boot_ns().saturating_sub(WATERMARK_SLACK_NS);
+            let n = self.collect();
+            self.release(if stopping { u64::MAX } else { watermark })?;
+            progress
+                .records
+                .store(self.writer.records(), Ordering::Relaxed);
+            progress.lost.store(self.gap_lost, Ordering::Relaxed);
+            progress
+                .bytes
+                .store(self.writer.bytes_written(), Ordering::Relaxed);
+            if stopping {
+                return Ok(self);
+            }
+            if n == 0 {
+                thread::sleep(idle_sleep);
+            }
+        }
+    }
+
+    /// Moves every published record from the rings into the per-CPU queues.
+    fn collect(&mut self) -> usize {
+        let mut total = 0;
+        for cpu in 0..self.rings.cpus() {
+            let Drain {
+                rings,
+                queues,
+                last_seq,
+                gap_lost,
+                unparsed,
+                ..
+            } = self;
+            let queue = &mut queues[cpu];
+            let result = rings.consume(cpu, |bytes| match parse(bytes) {
+                Some(raw) => {
+                    let seq = match &raw {
+                        Raw::Syscall { header, .. }
+                        | Raw::Exec { header, .. }
+                        | Raw::Fork { header, .. }
+                        | Raw::Comm { header, .. }
+                        | Raw::Exit { header, .. } => header.seq,
+                        Raw::Lost { .. } => unreachable!("rings hold no loss records"),
+                    };
+                    let expected = last_seq[cpu] + 1;
+                    if seq > expected {
+                        *gap_lost += seq - expected;
+                        queue.push_back(Raw::Lost {
+                            cpu: cpu as u32,
+                            first_seq: expected,
+                            count: seq - expected,
+                            ts_ns: raw.ts_ns(),
+                        });
+                    }
+                    last_seq[cpu] = last_seq[cpu].max(seq);
+                    queue.push_back(raw);
+                }
+                None => *unparsed += 1,
+            });
+            match result {
+                Ok(n) => total += n,
+                Err(corrupt) => self.corrupt.push(corrupt),
+            }
+        }
+        total
+    }
+
+    /// Writes, in timestamp order, the queued records stamped at or before `upto`.
+    fn release(&mut self, upto: u64) -> io::Result<()> {
+        let mut fronts: BinaryHeap<Reverse<(u64, usize)>> = self
+            .queues
+            .iter()
+            .enumerate()
+            .filter_map(|(cpu, q)| q.front().map(|r| Reverse((r.ts_ns(), cpu))))
+            .collect();
+        while let Some(Reverse((ts, cpu))) = fronts.pop() {
+            if ts > upto {
+                break;
+            }
+            let raw = self.queues[cpu].pop_front().expect("non-empty queue");
+            if let Some(next) = self.queues[cpu].front() {
+                fronts.push(Reverse((next.ts_ns(), cpu)));
+            }
+            if let Some(record) = self.tracker.process(cpu as u32, raw) {
+                self.last_ts = self.last_ts.max(record.ts_ns());
+                self.writer.push(&record)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds loss markers for events the kernel numbered after the last record seen on each
+    /// CPU (lost at the very end).
+    pub fn finish_sequences(&mut self) -> io::Result<()> {
+        for cpu in 0..self.rings.cpus() {
+            let last = self.rings.counters(cpu).seq;
+            let expected = self.last_seq[cpu] + 1;
+            if last >= expected {
+                let count = last - expected + 1;
+                self.gap_lost += count;
+                self.last_seq[cpu] = last;
+                self.writer.push(&Record::Lost {
+                    cpu: cpu as u32,
+                    first_seq: expected,
+                    count,
+                    ts_ns: self.last_ts,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn rings(&self) -> &Rings {
+        &self.rings
+    }
+
+    /// Records lost according to the sequence numbers.
+    pub fn gap_lost(&self) -> u64 {
+        self.gap_lost
+    }
+
+    /// Problems that mean a bug in syscord, not a full ring.
+    pub fn anomalies(&self) -> Option<String> {
+        if self.corrupt.is_empty() && self.unparsed == 0 {
+            return None;
+        }
+        Some(format!(
+            "{} unreadable ring positions {:?}, {} unknown records",
+            self.corrupt.len(),
+            self.corrupt.first(),
+            self.unparsed
+        ))
+    }
+
+    pub fn into_writer(self) -> Writer<W> {
+        self.writer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(kind: u16, tid: u32, ts: u64) -> RecordHeader {
+        RecordHeader {
+            len: 0,
+            kind,
+            flags: 0,
+            seq: 1,
+            ts_ns: ts,
+            pid: 10,
+            tid,
+        }
+    }
+
+    #[test]
+    fn children_inherit_names_and_exec_renames() {
+        let mut t = Tracker::default();
+        t.comms.insert(10, b"parent".to_vec());
+        assert!(
+            t.process(
+                0,
+                Raw::Fork {
+                    header: header(record_kind::FORK, 10, 1),
+                    body: ForkBody {
+                        child_tid: 11,
+                        child_pid: 11,
+                    },
+                },
+            )
+            .is_none()
+        );
+        assert_eq!(t.comm(11, 11), b"parent");
+        t.process(
+            0,
+            Raw::Comm {
+                header: header(record_kind::COMM, 11, 2),
+                comm: b"worker".to_vec(),
+            },
+        );
+        assert_eq!(t.comm(11, 11), b"worker");
+    }
+
+    #[test]
+    fn execve_gets_the_exec_details() {
+        let mut t = Tracker::default();
+        let mut comm = [0u8; 16];
+        comm[..2].copy_from_slice(b"ls");
+        t.process(
+            1,
+            Raw::Exec {
+                header: header(record_kind::EXEC, 10, 5),
+                body: ExecBody {
+                    old_tid: 10,
+                    path_len: 8,
+                    argv_len: 6,
+                    argv_full_len: 6,
+                    _pad: 0,
+                    comm,
+                },
+                path: b"/bin/ls\0".to_vec(),
+                argv: b"ls\0-l\0".to_vec(),
+            },
+        );
+        let mut h = header(record_kind::SYSCALL, 10, 6);
+        h.flags = rule_flags::EXEC as u16;
+        let Some(Record::Syscall(e)) = t.process(
+            1,
+            Raw::Syscall {
+                header: h,
+                body: SyscallBody {
+                    nr: 59,
+                    ..Default::default()
+                },
+                returned: true,
+            },
+        ) else {
+            panic!("no syscall record")
+        };
+        assert_eq!(e.comm, b"ls");
+        assert_eq!(e.captures[0].bytes, b"/bin/ls");
+        assert_eq!(e.captures[1].bytes, b"ls\0-l\0");
+        assert!(!e.captures[1].truncated);
+    }
+
+    #[test]
+    fn short_records_do_not_parse() {
+        assert!(parse(&[0u8; 8]).is_none());
+        let mut bytes = vec![0u8; 40];
+        bytes[4] = record_kind::SYSCALL as u8;
+        assert!(parse(&bytes).is_none());
+    }
+}

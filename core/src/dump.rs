@@ -1,0 +1,371 @@
+//! `syscord dump`: the recording as text (one strace-like line per syscall) or JSON lines.
+
+use std::{
+    fmt::Write as _,
+    io::{self, Write},
+    path::Path,
+};
+
+use serde_json::json;
+use syscord_arch::{SyscallTable, errno_description, errno_name};
+
+use crate::{
+    events::Reorder,
+    format::{Chunk, FormatError, Header, Reader, Record, Summary, SyscallEvent},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DumpFormat {
+    Text,
+    Json,
+}
+
+/// How the dump went, for the messages after it.
+#[derive(Debug, Default)]
+pub struct DumpReport {
+    pub items: u64,
+    pub summary: Option<Summary>,
+    /// The file ended before its end chunk (the recorder did not finish).
+    pub incomplete: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error("writing output: {0}")]
+    Output(io::Error),
+}
+
+/// Streams the recording at `path` to `out`, one chunk in memory at a time.
+pub fn dump<W: Write>(
+    path: &Path,
+    format: DumpFormat,
+    out: &mut W,
+) -> Result<DumpReport, DumpError> {
+    let mut reader = Reader::open(path)?;
+    let header = reader.header().clone();
+    let mut sink = Sink {
+        printer: Printer::new(&header, format),
+        out,
+        line: String::new(),
+        items: 0,
+        error: None,
+    };
+    let mut reorder = Reorder::default();
+    let mut read_error = None;
+    while sink.error.is_none() {
+        match reader.next_chunk() {
+            Ok(Some(Chunk::Records(records))) => {
+                for record in records {
+                    reorder.push(record, &mut |record| sink.emit(&record));
+                }
+            }
+            Ok(Some(Chunk::End(_))) => {}
+            Ok(None) => break,
+            Err(e) => {
+                // Show everything before the damage, then report it.
+                read_error = Some(e);
+                break;
+            }
+        }
+    }
+    reorder.finish(&mut |record| sink.emit(&record));
+    if let Some(e) = sink.error {
+        return Err(DumpError::Output(e));
+    }
+    sink.out.flush().map_err(DumpError::Output)?;
+    if let Some(e) = read_error {
+        return Err(e.into());
+    }
+    let mut report = DumpReport {
+        items: sink.items,
+        ..Default::default()
+    };
+    report.summary = reader.summary().cloned();
+    report.incomplete = !reader.is_complete();
+    Ok(report)
+}
+
+/// Formats items and writes them, remembering the first write error.
+struct Sink<'h, W: Write> {
+    printer: Printer<'h>,
+    out: &'h mut W,
+    line: String,
+    items: u64,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Sink<'_, W> {
+    fn emit(&mut self, item: &Record) {
+        if self.error.is_some() {
+            return;
+        }
+        self.line.clear();
+        self.printer.format(item, &mut self.line);
+        self.line.push('\n');
+        if let Err(e) = self.out.write_all(self.line.as_bytes()) {
+            self.error = Some(e);
+        }
+        self.items += 1;
+    }
+}
+
+struct Printer<'h> {
+    header: &'h Header,
+    table: &'static SyscallTable,
+    format: DumpFormat,
+}
+
+impl<'h> Printer<'h> {
+    fn new(header: &'h Header, format: DumpFormat) -> Self {
+        Printer {
+            header,
+            table: SyscallTable::of(header.arch),
+            format,
+        }
+    }
+
+    fn name(&self, nr: u32) -> String {
+        self.table
+            .name(nr)
+            .map_or_else(|| format!("syscall_{nr}"), str::to_owned)
+    }
+
+    fn format(&self, item: &Record, out: &mut String) {
+        match self.format {
+            DumpFormat::Text => self.text(item, out),
+            DumpFormat::Json => self.json(item, out),
+        }
+    }
+
+    fn text(&self, item: &Record, out: &mut String) {
+        let secs = |ts: u64| ts.saturating_sub(self.header.start_boot_ns) as f64 / 1e9;
+        match item {
+            Record::Lost {
+                cpu,
+                first_seq,
+                count,
+                ts_ns,
+            } => {
+                let _ = write!(
+                    out,
+                    "{:>12.6} --- {count} records lost on CPU {cpu} (sequence {first_seq}..{}) ---",
+                    secs(*ts_ns),
+                    first_seq + count - 1
+                );
+            }
+            Record::Exit {
+                ts_ns,
+                pid,
+                tid,
+                code,
+            } => {
+                let _ = write!(
+                    out,
+                    "{:>12.6} {pid}/{tid} +++ {} +++",
+                    secs(*ts_ns),
+                    describe_wait_status(*code)
+                );
+            }
+            Record::Syscall(event) => {
+                let _ = write!(
+                    out,
+                    "{:>12.6} {}/{} {} {}(",
+                    secs(event.ts_ns),
+                    event.pid,
+                    event.tid,
+                    escape(&event.comm),
+                    self.name(event.nr)
+                );
+                for (i, &arg) in event.args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    push_raw_arg(out, arg);
+                }
+                out.push_str(") = ");
+                push_return(out, event);
+            }
+        }
+    }
+
+    fn json(&self, item: &Record, out: &mut String) {
+        let value = match item {
+            Record::Exit {
+                ts_ns,
+                pid,
+                tid,
+                code,
+            } => json!({
+                "exit": describe_wait_status(*code),
+                "status": code,
+                "pid": pid,
+                "tid": tid,
+                "ts_ns": self.header.wall_ns(*ts_ns),
+            }),
+            Record::Lost {
+                cpu,
+                first_seq,
+                count,
+                ts_ns,
+            } => json!({
+                "lost": count,
+                "cpu": cpu,
+                "first_seq": first_seq,
+                "ts_ns": self.header.wall_ns(*ts_ns),
+            }),
+            Record::Syscall(event) => {
+                let data: Vec<_> = event
+                    .captures
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "name": c.name,
+                            "len": c.len,
+                            "truncated": c.truncated,
+                            "hex": hex(&c.bytes),
+                        })
+                    })
+                    .collect();
+                json!({
+                    "seq": event.seq,
+                    "ts_ns": self.header.wall_ns(event.ts_ns),
+                    "cpu": event.cpu,
+                    "pid": event.pid,
+                    "tid": event.tid,
+                    "comm": event.comm_lossy(),
+                    "syscall": self.name(event.nr),
+                    "nr": event.nr,
+                    "args": event.args,
+                    "ret": event.returned.then_some(event.ret),
+                    "ret_addr": event.ret_addr,
+                    "data": data,
+                })
+            }
+        };
+        let _ = write!(out, "{value}");
+    }
+}
+
+/// Raw argument without knowing its type: small numbers and small negative ones in decimal,
+/// everything else (pointers, flags) in hex.
+fn push_raw_arg(out: &mut String, arg: u64) {
+    let signed = arg as i64;
+    // An int argument may arrive sign-extended or, from a 32-bit register move, not.
+    let low = arg as u32 as i32;
+    if arg < 0x10000 {
+        let _ = write!(out, "{arg}");
+    } else if (-4096..0).contains(&signed) {
+        let _ = write!(out, "{signed}");
+    } else if arg >> 32 == 0 && (-4096..0).contains(&low) {
+        let _ = write!(out, "{low}");
+    } else {
+        let _ = write!(out, "{arg:#x}");
+    }
+}
+
+/// `= 3`, `= -1 ENOENT (No such file or directory)`, `= ?` for no return.
+fn push_return(out: &mut String, event: &SyscallEvent) {
+    if !event.returned {
+        out.push('?');
+        return;
+    }
+    let ret = event.ret;
+    if (-4095..0).contains(&ret) {
+        let errno = -ret;
+        match (errno_name(errno), errno_description(errno)) {
+            (Some(name), Some(desc)) => {
+                let _ = write!(out, "-1 {name} ({desc})");
+            }
+            (Some(name), None) => {
+                let _ = write!(out, "-1 {name}");
+            }
+            _ => {
+                let _ = write!(out, "-1 errno {errno}");
+            }
+        }
+    } else if ret > 0xffff {
+        let _ = write!(out, "{ret:#x}");
+    } else {
+        let _ = write!(out, "{ret}");
+    }
+}
+
+/// "exited with 3", "killed by SIGSEGV (core dumped)", like strace's last line.
+fn describe_wait_status(status: u32) -> String {
+    let signal = status & 0x7f;
+    if signal == 0 {
+        format!("exited with {}", (status >> 8) & 0xff)
+    } else {
+        let name = nix::sys::signal::Signal::try_from(signal as i32)
+            .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned());
+        let core = if status & 0x80 != 0 {
+            " (core dumped)"
+        } else {
+            ""
+        };
+        format!("killed by {name}{core}")
+    }
+}
+
+/// Bytes as a printable string: C escapes for control characters, quotes and backslashes, so
+/// no byte of a recording can break a line of the dump.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\n' => s.push_str("\\n"),
+            b'\t' => s.push_str("\\t"),
+            b'\r' => s.push_str("\\r"),
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+        }
+    }
+    s
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_one_line() {
+        assert_eq!(escape(b"a\nb\0c\"\\"), "a\\nb\\x00c\\\"\\\\");
+        assert_eq!(escape("é".as_bytes()), "\\xc3\\xa9");
+    }
+
+    #[test]
+    fn wait_statuses() {
+        assert_eq!(describe_wait_status(0), "exited with 0");
+        assert_eq!(describe_wait_status(3 << 8), "exited with 3");
+        assert_eq!(
+            describe_wait_status(11 | 0x80),
+            "killed by SIGSEGV (core dumped)"
+        );
+        assert_eq!(describe_wait_status(9), "killed by SIGKILL");
+    }
+
+    #[test]
+    fn raw_args() {
+        let mut s = String::new();
+        push_raw_arg(&mut s, (-100i64) as u64);
+        s.push(' ');
+        push_raw_arg(&mut s, 3);
+        s.push(' ');
+        push_raw_arg(&mut s, 0x7ffd_0000_1000);
+        assert_eq!(s, "-100 3 0x7ffd00001000");
+    }
+}

@@ -1,0 +1,102 @@
+//! The record file: a versioned header, then self-checking compressed chunks of records.
+//!
+//! ```text
+//! file   := header chunk* end?
+//! header := "SYSCORD\0" version:u16 reserved:u16 len:u32 json[len] crc32(json):u32
+//! chunk  := "SCHK" kind:u8 reserved:[u8;3] raw_len:u32 stored_len:u32 count:u32
+//!           crc32(stored):u32 stored[stored_len]        (stored = zstd(raw))
+//! ```
+//! All integers little-endian. A records chunk holds `count` records (see `record.rs`); the
+//! end chunk holds the recording's summary as JSON. A file without an end chunk was cut short
+//! (the recorder was killed): everything up to its last complete chunk is still readable.
+//! See docs/format.md.
+
+mod reader;
+mod record;
+mod varint;
+mod writer;
+
+use serde::{Deserialize, Serialize};
+use syscord_arch::Arch;
+use thiserror::Error;
+
+pub use reader::{Chunk, Reader};
+pub use record::{Capture, Record, SyscallEvent};
+pub use writer::Writer;
+
+pub const MAGIC: &[u8; 8] = b"SYSCORD\0";
+pub const CHUNK_MAGIC: &[u8; 4] = b"SCHK";
+pub const FORMAT_VERSION: u16 = 1;
+
+/// Chunk kinds.
+pub const CHUNK_RECORDS: u8 = 1;
+pub const CHUNK_END: u8 = 2;
+
+/// Upper bounds a reader enforces before allocating, so a corrupt length cannot exhaust memory.
+pub const MAX_HEADER_LEN: u32 = 1 << 20;
+pub const MAX_CHUNK_RAW_LEN: u32 = 64 << 20;
+
+#[derive(Debug, Error)]
+pub enum FormatError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a syscord recording (bad magic)")]
+    NotARecording,
+    #[error(
+        "recording format version {0} is not supported (this syscord reads version {FORMAT_VERSION})"
+    )]
+    UnsupportedVersion(u16),
+    #[error("recording is truncated: {0}")]
+    Truncated(&'static str),
+    #[error("recording is corrupt: {0}")]
+    Corrupt(&'static str),
+    #[error("recording is corrupt: chunk at byte {offset}: {what}")]
+    CorruptChunk { offset: u64, what: String },
+}
+
+/// Facts about the recording, written first. Everything needed to decode the records on
+/// another machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub arch: Arch,
+    pub kernel_release: String,
+    pub hostname: String,
+    /// Wall-clock time at the start, ns since the Unix epoch.
+    pub start_wall_ns: u64,
+    /// CLOCK_BOOTTIME at the same instant; record timestamps are on this clock.
+    pub start_boot_ns: u64,
+    /// Bytes captured per buffer at most.
+    pub snap_len: u32,
+    /// The recorded command line, if syscord started it.
+    pub command: Vec<String>,
+    pub syscord_version: String,
+    pub cpus: u32,
+}
+
+impl Header {
+    /// Wall-clock ns since the epoch of a record timestamp.
+    pub fn wall_ns(&self, boot_ns: u64) -> u64 {
+        self.start_wall_ns
+            .wrapping_add(boot_ns.wrapping_sub(self.start_boot_ns))
+    }
+}
+
+/// What the end chunk says: how the recording ended and what it lost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub records: u64,
+    /// Records the kernel could not put in the ring buffer, per CPU (index = CPU).
+    pub lost_records_per_cpu: Vec<u64>,
+    /// Traced tasks whose children could not be followed.
+    pub lost_tasks: u64,
+    pub end_wall_ns: u64,
+    pub end_boot_ns: u64,
+    /// Exit status of the recorded command, as a shell reports it.
+    pub exit_status: Option<i32>,
+}
+
+impl Summary {
+    pub fn lost_records(&self) -> u64 {
+        self.lost_records_per_cpu.iter().sum()
+    }
+}

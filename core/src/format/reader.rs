@@ -1,0 +1,324 @@
+use std::{
+    fs::File,
+    io::{self, BufReader, Read},
+    path::Path,
+};
+
+use super::{
+    CHUNK_END, CHUNK_MAGIC, CHUNK_RECORDS, FORMAT_VERSION, FormatError, Header, MAGIC,
+    MAX_CHUNK_RAW_LEN, MAX_HEADER_LEN, Summary,
+    record::{Decoder, Record},
+};
+
+/// A decoded chunk.
+#[derive(Debug)]
+pub enum Chunk {
+    Records(Vec<Record>),
+    End(Summary),
+}
+
+/// Reads a recording chunk by chunk: memory stays bounded by one chunk whatever the file size.
+pub struct Reader<R: Read> {
+    input: R,
+    header: Header,
+    offset: u64,
+    summary: Option<Summary>,
+    done: bool,
+}
+
+impl Reader<BufReader<File>> {
+    pub fn open(path: &Path) -> Result<Self, FormatError> {
+        let file = File::open(path)?;
+        Reader::new(BufReader::with_capacity(1 << 20, file))
+    }
+}
+
+/// Fills `buf` completely; Ok(false) on a clean end of input before the first byte.
+fn read_exact_or_eof(r: &mut impl Read, buf: &mut [u8]) -> Result<bool, FormatError> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) if filled == 0 => return Ok(false),
+            Ok(0) => return Err(FormatError::Truncated("the last chunk is incomplete")),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(true)
+}
+
+impl<R: Read> Reader<R> {
+    pub fn new(mut input: R) -> Result<Self, FormatError> {
+        let mut fixed = [0u8; 16];
+        if !read_exact_or_eof(&mut input, &mut fixed)
+            .map_err(|_| FormatError::Truncated("the file ends inside its header"))?
+        {
+            return Err(FormatError::Truncated("the file is empty"));
+        }
+        if &fixed[..8] != MAGIC {
+            return Err(FormatError::NotARecording);
+        }
+        let version = u16::from_le_bytes([fixed[8], fixed[9]]);
+        if version != FORMAT_VERSION {
+            return Err(FormatError::UnsupportedVersion(version));
+        }
+        let len = u32::from_le_bytes(fixed[12..16].try_into().expect("4 bytes"));
+        if len > MAX_HEADER_LEN {
+            return Err(FormatError::Corrupt("header length is implausible"));
+        }
+        let mut json = vec![0u8; len as usize + 4];
+        if !read_exact_or_eof(&mut input, &mut json)? {
+            return Err(FormatError::Truncated("the file ends inside its header"));
+        }
+        let crc = u32::from_le_bytes(json[len as usize..].try_into().expect("4 bytes"));
+        json.truncate(len as usize);
+        if crc32fast::hash(&json) != crc {
+            return Err(FormatError::Corrupt("header checksum mismatch"));
+        }
+        let header: Header = serde_json::from_slice(&json)
+            .map_err(|_| FormatError::Corrupt("header is not valid"))?;
+        Ok(Reader {
+            input,
+            header,
+            offset: 16 + u64::from(len) + 4,
+            summary: None,
+            done: false,
+        })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The end chunk's summary, once it has been read.
+    pub fn summary(&self) -> Option<&Summary> {
+        self.summary.as_ref()
+    }
+
+    /// Whether the file ended with its end chunk (false after a recorder crash).
+    pub fn is_complete(&self) -> bool {
+        self.summary.is_some()
+    }
+
+    /// The next chunk, or None at the end of the file.
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError> {
+        if self.done {
+            return Ok(None);
+        }
+        let at = self.offset;
+        let corrupt = |what: String| FormatError::CorruptChunk { offset: at, what };
+        let mut head = [0u8; 24];
+        if !read_exact_or_eof(&mut self.input, &mut head)? {
+            self.done = true;
+            return Ok(None);
+        }
+        if &head[..4] != CHUNK_MAGIC {
+            self.done = true;
+            return Err(corrupt("bad chunk magic".into()));
+        }
+        let word = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().expect("4 bytes"));
+        let (kind, raw_len, stored_len, count, crc) =
+            (head[4], word(8), word(12), word(16), word(20));
+        if raw_len > MAX_CHUNK_RAW_LEN || stored_len > MAX_CHUNK_RAW_LEN + 4096 {
+            self.done = true;
+            return Err(corrupt(format!(
+                "implausible chunk size {stored_len}/{raw_len}"
+            )));
+        }
+        let mut stored = vec![0u8; stored_len as usize];
+        if !read_exact_or_eof(&mut self.input, &mut stored)? && stored_len > 0 {
+            self.done = true;
+            return Err(FormatError::Truncated("the last chunk is incomplete"));
+        }
+        self.offset += 24 + u64::from(stored_len);
+        if crc32fast::hash(&stored) != crc {
+            self.done = true;
+            return Err(corrupt("checksum mismatch".into()));
+        }
+        let raw = zstd::bulk::decompress(&stored, raw_len as usize)
+            .map_err(|e| corrupt(format!("cannot decompress: {e}")))?;
+        if raw.len() != raw_len as usize {
+            return Err(corrupt(
+                "decompressed size differs from the chunk header".into(),
+            ));
+        }
+        match kind {
+            CHUNK_RECORDS => {
+                let records = Decoder::new(&raw)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| corrupt(e.to_string()))?;
+                if records.len() != count as usize {
+                    return Err(corrupt(format!(
+                        "holds {} records, its header says {count}",
+                        records.len()
+                    )));
+                }
+                Ok(Some(Chunk::Records(records)))
+            }
+            CHUNK_END => {
+                let summary: Summary = serde_json::from_slice(&raw)
+                    .map_err(|e| corrupt(format!("bad summary: {e}")))?;
+                self.summary = Some(summary.clone());
+                self.done = true;
+                Ok(Some(Chunk::End(summary)))
+            }
+            other => Err(corrupt(format!("unknown chunk kind {other}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syscord_arch::Arch;
+
+    use super::*;
+    use crate::format::{Record, SyscallEvent, Writer};
+
+    fn header() -> Header {
+        Header {
+            arch: Arch::Aarch64,
+            kernel_release: "6.1.0-test".into(),
+            hostname: "h".into(),
+            start_wall_ns: 1_700_000_000_000_000_000,
+            start_boot_ns: 5_000,
+            snap_len: 256,
+            command: vec!["ls".into(), "-l".into()],
+            syscord_version: "0".into(),
+            cpus: 2,
+        }
+    }
+
+    fn event(i: u64) -> Record {
+        Record::Syscall(SyscallEvent {
+            returned: true,
+            rule_flags: 0,
+            cpu: (i % 2) as u32,
+            seq: i / 2 + 1,
+            ts_ns: 10_000 + i * 100,
+            pid: 7,
+            tid: 7,
+            nr: 173,
+            ret: 1,
+            ret_addr: 0x4000_1000,
+            args: [0; 6],
+            comm: b"t".to_vec(),
+            captures: vec![],
+        })
+    }
+
+    fn recording(n: u64, finish: bool) -> Vec<u8> {
+        let mut w = Writer::new(Vec::new(), &header()).unwrap();
+        for i in 0..n {
+            w.push(&event(i)).unwrap();
+            if i % 1000 == 999 {
+                w.flush_chunk().unwrap();
+            }
+        }
+        if finish {
+            w.finish(&Summary {
+                records: n,
+                lost_records_per_cpu: vec![0, 0],
+                ..Default::default()
+            })
+            .unwrap()
+        } else {
+            w.abandon().unwrap()
+        }
+    }
+
+    fn read_all(bytes: &[u8]) -> (Header, Vec<Record>, Option<Summary>, Option<FormatError>) {
+        let mut r = match Reader::new(bytes) {
+            Ok(r) => r,
+            Err(e) => panic!("header: {e}"),
+        };
+        let mut records = Vec::new();
+        loop {
+            match r.next_chunk() {
+                Ok(Some(Chunk::Records(mut v))) => records.append(&mut v),
+                Ok(Some(Chunk::End(_))) => {}
+                Ok(None) => return (r.header().clone(), records, r.summary().cloned(), None),
+                Err(e) => return (r.header().clone(), records, r.summary().cloned(), Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn write_then_read() {
+        let bytes = recording(2500, true);
+        let (h, records, summary, err) = read_all(&bytes);
+        assert!(err.is_none());
+        assert_eq!(h, header());
+        assert_eq!(records.len(), 2500);
+        assert_eq!(records[1234], event(1234));
+        assert_eq!(summary.unwrap().records, 2500);
+    }
+
+    #[test]
+    fn killed_recorder_leaves_readable_chunks() {
+        let bytes = recording(2500, false);
+        let (_, records, summary, err) = read_all(&bytes);
+        assert!(err.is_none());
+        assert!(
+            summary.is_none(),
+            "no end chunk: the reader must know the tail is missing"
+        );
+        assert_eq!(records.len(), 2500);
+    }
+
+    #[test]
+    fn truncation_anywhere_is_reported() {
+        let bytes = recording(2500, true);
+        for cut in (0..bytes.len()).step_by(97) {
+            let r = Reader::new(&bytes[..cut]);
+            let Ok(mut r) = r else { continue };
+            let mut failed_or_incomplete = false;
+            loop {
+                match r.next_chunk() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        failed_or_incomplete |= !r.is_complete();
+                        break;
+                    }
+                    Err(_) => {
+                        failed_or_incomplete = true;
+                        break;
+                    }
+                }
+            }
+            assert!(failed_or_incomplete, "cut at {cut} looked complete");
+        }
+    }
+
+    #[test]
+    fn flipped_bytes_are_detected() {
+        let bytes = recording(100, true);
+        for at in [0usize, 9, 20, 200, bytes.len() / 2, bytes.len() - 3] {
+            let mut b = bytes.clone();
+            b[at] ^= 0x40;
+            let ok = Reader::new(&b[..]).and_then(|mut r| {
+                while r.next_chunk()?.is_some() {}
+                Ok(r.is_complete())
+            });
+            assert!(!matches!(ok, Ok(true)), "flip at {at} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn foreign_files_are_rejected() {
+        assert!(matches!(
+            Reader::new(&b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\0\0"[..]),
+            Err(FormatError::NotARecording)
+        ));
+        assert!(matches!(
+            Reader::new(&b""[..]),
+            Err(FormatError::Truncated(_))
+        ));
+        let mut v = recording(1, true);
+        v[8] = 99;
+        assert!(matches!(
+            Reader::new(&v[..]),
+            Err(FormatError::UnsupportedVersion(99))
+        ));
+    }
+}

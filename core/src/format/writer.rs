@@ -1,0 +1,116 @@
+use std::io::{self, Write};
+
+use super::{
+    CHUNK_END, CHUNK_MAGIC, CHUNK_RECORDS, FORMAT_VERSION, Header, MAGIC, Summary,
+    record::{Encoder, Record},
+};
+
+/// Uncompressed bytes gathered before a chunk is compressed and written.
+pub const CHUNK_TARGET: usize = 1 << 20;
+
+/// zstd level: 1 keeps up with the ring buffer; the records are repetitive enough that it
+/// already compresses them several times.
+const ZSTD_LEVEL: i32 = 1;
+
+/// Writes a recording: the header at once, then a chunk whenever enough records gathered.
+pub struct Writer<W: Write> {
+    out: W,
+    encoder: Encoder,
+    raw: Vec<u8>,
+    count: u32,
+    records: u64,
+    bytes_written: u64,
+    compressor: zstd::bulk::Compressor<'static>,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(mut out: W, header: &Header) -> io::Result<Self> {
+        let json = serde_json::to_vec(header).map_err(io::Error::other)?;
+        let mut head = Vec::with_capacity(json.len() + 20);
+        head.extend_from_slice(MAGIC);
+        head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        head.extend_from_slice(&0u16.to_le_bytes());
+        head.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        head.extend_from_slice(&json);
+        head.extend_from_slice(&crc32fast::hash(&json).to_le_bytes());
+        out.write_all(&head)?;
+        out.flush()?;
+        Ok(Writer {
+            out,
+            encoder: Encoder::default(),
+            raw: Vec::with_capacity(CHUNK_TARGET + 4096),
+            count: 0,
+            records: 0,
+            bytes_written: head.len() as u64,
+            compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
+        })
+    }
+
+    pub fn push(&mut self, record: &Record) -> io::Result<()> {
+        self.encoder.encode(record, &mut self.raw);
+        self.count += 1;
+        if matches!(record, Record::Syscall(_)) {
+            self.records += 1;
+        }
+        if self.raw.len() >= CHUNK_TARGET {
+            self.flush_chunk()?;
+        }
+        Ok(())
+    }
+
+    /// Syscall records pushed so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Bytes in the file so far (header and complete chunks).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written
+    }
+
+    /// Compresses and writes the records gathered so far as one chunk.
+    pub fn flush_chunk(&mut self) -> io::Result<()> {
+        if self.count == 0 {
+            return Ok(());
+        }
+        self.write_chunk(CHUNK_RECORDS, self.count)?;
+        self.count = 0;
+        // Each chunk decodes on its own.
+        self.encoder = Encoder::default();
+        Ok(())
+    }
+
+    fn write_chunk(&mut self, kind: u8, count: u32) -> io::Result<()> {
+        let stored = self.compressor.compress(&self.raw)?;
+        let mut head = [0u8; 24];
+        head[..4].copy_from_slice(CHUNK_MAGIC);
+        head[4] = kind;
+        head[8..12].copy_from_slice(&(self.raw.len() as u32).to_le_bytes());
+        head[12..16].copy_from_slice(&(stored.len() as u32).to_le_bytes());
+        head[16..20].copy_from_slice(&count.to_le_bytes());
+        head[20..24].copy_from_slice(&crc32fast::hash(&stored).to_le_bytes());
+        self.out.write_all(&head)?;
+        self.out.write_all(&stored)?;
+        // A chunk is either wholly in the file or not: flush it now so a killed recorder
+        // leaves complete chunks behind.
+        self.out.flush()?;
+        self.bytes_written += (head.len() + stored.len()) as u64;
+        self.raw.clear();
+        Ok(())
+    }
+
+    /// What a killed recorder leaves behind: the complete chunks, no end chunk.
+    #[cfg(test)]
+    pub(crate) fn abandon(mut self) -> io::Result<W> {
+        self.flush_chunk()?;
+        Ok(self.out)
+    }
+
+    /// Writes the last records and the end chunk; returns the output.
+    pub fn finish(mut self, summary: &Summary) -> io::Result<W> {
+        self.flush_chunk()?;
+        self.raw = serde_json::to_vec(summary).map_err(io::Error::other)?;
+        self.write_chunk(CHUNK_END, 0)?;
+        Ok(self.out)
+    }
+}

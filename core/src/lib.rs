@@ -1,0 +1,16 @@
+//! syscord's userspace: loading the eBPF programs, draining records into a file, reading it
+//! back, and the `syscord` command line.
+
+pub mod btf;
+pub mod cli;
+pub mod drain;
+pub mod dump;
+pub mod error;
+pub mod events;
+pub mod format;
+pub mod preflight;
+pub mod probes;
+pub mod record;
+pub mod ring;
+pub mod rules;
+pub mod spawn;

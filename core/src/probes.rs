@@ -1,0 +1,238 @@
+//! Loading the eBPF object, filling its maps, attaching its programs.
+
+use std::os::fd::AsFd;
+
+use aya::{
+    Ebpf, EbpfLoader,
+    maps::{Array, HashMap, Map, MapData},
+    programs::BtfTracePoint,
+};
+use syscord_arch::Arch;
+use syscord_common::{Config, MAX_SYSCALLS, SEGMENT_SIZE, SyscallRule};
+
+use crate::{
+    btf::Btf,
+    error::{Error, Result},
+    ring::Rings,
+};
+
+/// The eBPF object built for this binary's architecture by core/build.rs.
+static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/syscord"));
+
+/// The tracepoints syscord hooks, with the program attached to each. `sys_exit` comes last,
+/// so that task tracking is in place before the first syscall is recorded.
+const PROGRAMS: [(&str, &str); 5] = [
+    ("syscord_sched_process_fork", "sched_process_fork"),
+    ("syscord_sched_process_exit", "sched_process_exit"),
+    ("syscord_sched_process_exec", "sched_process_exec"),
+    ("syscord_task_rename", "task_rename"),
+    ("syscord_sys_exit", "sys_exit"),
+];
+
+/// Sizes of the kernel-side structures.
+#[derive(Debug, Clone, Copy)]
+pub struct ProbeOptions {
+    /// Ring bytes per CPU: a power of two, at least one segment.
+    pub ring_bytes_per_cpu: u64,
+}
+
+impl ProbeOptions {
+    /// Default ring size: 64 MiB in all, split over the CPUs, between 1 and 16 MiB per CPU.
+    pub fn default_ring_bytes_per_cpu(cpus: usize) -> u64 {
+        let share = (64u64 << 20) / cpus.max(1) as u64;
+        let power = if share.is_power_of_two() {
+            share
+        } else {
+            share.next_power_of_two() / 2
+        };
+        power.clamp(SEGMENT_SIZE, 16 << 20)
+    }
+}
+
+/// Possible CPUs: the range `bpf_get_smp_processor_id` can return.
+pub fn possible_cpus() -> Result<usize> {
+    aya::util::nr_cpus()
+        .map(|n| n.get() as usize)
+        .map_err(|(what, e)| Error::Unsupported(format!("{what}: {e}")))
+}
+
+/// The largest thread id the kernel can hand out, plus one.
+fn pid_max() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(4_194_304)
+}
+
+fn load_error(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::from_load(e.into())
+}
+
+fn btf_error(e: impl std::fmt::Display) -> Error {
+    Error::NoBtf(e.to_string())
+}
+
+/// The loaded and attached eBPF programs and their maps.
+pub struct Probes {
+    ebpf: Ebpf,
+    armed: HashMap<MapData, u32, u32>,
+    config: Config,
+}
+
+impl Probes {
+    /// Loads the programs with `rules` (indexed by syscall number) and attaches them. Nothing
+    /// is recorded until a task is added with [`Probes::arm`].
+    pub fn load(options: ProbeOptions, rules: &[SyscallRule]) -> Result<Probes> {
+        let btf = Btf::from_kernel().map_err(btf_error)?;
+        check_pt_regs_layout(&btf)?;
+        let cpus = possible_cpus()?;
+        let segments_per_cpu = (options.ring_bytes_per_cpu / SEGMENT_SIZE).max(1);
+        if !segments_per_cpu.is_power_of_two() {
+            return Err(Error::Usage(
+                "the ring size per CPU must be a power of two of at least 1M".into(),
+            ));
+        }
+        let field = |s: &str, f: &str| btf.field_offset(s, f).map_err(btf_error);
+        let config = Config {
+            cpus: cpus as u32,
+            segments_per_cpu: segments_per_cpu as u32,
+            traced_words: pid_max().div_ceil(64),
+            task_pid: field("task_struct", "pid")?,
+            task_tgid: field("task_struct", "tgid")?,
+            task_exit_code: field("task_struct", "exit_code")?,
+            task_mm: field("task_struct", "mm")?,
+            mm_arg_start: field("mm_struct", "arg_start")?,
+            mm_arg_end: field("mm_struct", "arg_end")?,
+            bprm_filename: field("linux_binprm", "filename")?,
+        };
+        let aya_btf = aya::Btf::from_sys_fs().map_err(btf_error)?;
+        let mut ebpf = EbpfLoader::new()
+            .btf(&aya_btf)
+            .override_global("CONFIG", &config, true)
+            .map_max_entries("RING_META", config.cpus)
+            .map_max_entries("RING_DATA", config.cpus * config.segments_per_cpu)
+            .map_max_entries("TRACED", config.traced_words)
+            .load(EBPF_OBJECT)
+            .map_err(load_error)?;
+
+        {
+            let mut table: Array<_, SyscallRule> = Array::try_from(
+                ebpf.map_mut("RULES")
+                    .ok_or(Error::Internal("no RULES map"))?,
+            )
+            .map_err(load_error)?;
+            for (nr, rule) in rules.iter().enumerate().take(MAX_SYSCALLS as usize) {
+                if *rule != SyscallRule::default() {
+                    table.set(nr as u32, rule, 0).map_err(load_error)?;
+                }
+            }
+        }
+
+        for (program, tracepoint) in PROGRAMS {
+            let prog: &mut BtfTracePoint = ebpf
+                .program_mut(program)
+                .ok_or(Error::Internal("program missing from the eBPF object"))?
+                .try_into()
+                .map_err(load_error)?;
+            prog.load(tracepoint, &aya_btf).map_err(load_error)?;
+            prog.attach().map_err(load_error)?;
+        }
+
+        let armed = HashMap::try_from(
+            ebpf.take_map("ARMED")
+                .ok_or(Error::Internal("no ARMED map"))?,
+        )
+        .map_err(load_error)?;
+        Ok(Probes {
+            ebpf,
+            armed,
+            config,
+        })
+    }
+
+    /// Marks thread `tid` to be traced from its next exec on.
+    pub fn arm(&mut self, tid: u32) -> Result<()> {
+        self.armed.insert(&tid, &1, 0).map_err(load_error)
+    }
+
+    /// Maps the per-CPU rings for the drain.
+    pub fn rings(&self) -> Result<Rings> {
+        let fd = |name: &str| -> Result<_> {
+            match self.ebpf.map(name) {
+                Some(Map::Array(data)) => Ok(data.fd().as_fd()),
+                _ => Err(Error::Internal("ring map missing")),
+            }
+        };
+        Rings::new(
+            fd("RING_META")?,
+            fd("RING_DATA")?,
+            self.config.cpus as usize,
+            u64::from(self.config.segments_per_cpu),
+        )
+        .map_err(|e| Error::Load(format!("mapping the rings: {e}")))
+    }
+
+    /// Detaches every program: no event is produced after this returns.
+    pub fn detach(&mut self) {
+        for (program, _) in PROGRAMS.iter().rev() {
+            if let Some(prog) = self.ebpf.program_mut(program) {
+                let prog: std::result::Result<&mut BtfTracePoint, _> = prog.try_into();
+                if let Ok(prog) = prog {
+                    // Unloading detaches all its links.
+                    let _ = prog.unload();
+                }
+            }
+        }
+    }
+}
+
+/// The eBPF program reads `pt_regs` at offsets compiled in for this architecture; check them
+/// against the running kernel before trusting a single argument.
+fn check_pt_regs_layout(btf: &Btf) -> Result<()> {
+    let Some(arch) = Arch::host() else {
+        return Err(Error::Internal("unsupported host architecture"));
+    };
+    let layout = arch.pt_regs();
+    let fields: &[(&str, usize)] = match arch {
+        Arch::X86_64 => &[
+            ("di", layout.args[0]),
+            ("r9", layout.args[5]),
+            ("orig_ax", layout.nr),
+            ("ip", layout.pc),
+        ],
+        Arch::Aarch64 => &[
+            ("orig_x0", layout.args[0]),
+            ("syscallno", layout.nr),
+            ("pc", layout.pc),
+        ],
+        Arch::Riscv64 => &[
+            ("orig_a0", layout.args[0]),
+            ("a5", layout.args[5]),
+            ("a7", layout.nr),
+            ("epc", layout.pc),
+        ],
+    };
+    for &(field, expected) in fields {
+        let actual = btf.field_offset("pt_regs", field).map_err(btf_error)?;
+        if actual as usize != expected {
+            return Err(Error::Unsupported(format!(
+                "this kernel's pt_regs.{field} is at byte {actual}, syscord expects {expected}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_ring_sizes() {
+        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(1), 16 << 20);
+        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(2), 16 << 20);
+        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(8), 8 << 20);
+        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(12), 4 << 20);
+        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(256), 1 << 20);
+    }
+}

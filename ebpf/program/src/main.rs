@@ -1,0 +1,359 @@
+//! syscord's kernel side.
+//!
+//! Hooks, all BTF-typed raw tracepoints:
+//! - `sys_exit`, the hot path: is the thread traced (one bit of an array, no helper call)?
+//!   Then read number, arguments and user PC from the saved `pt_regs` and append one record to
+//!   this CPU's ring. `sys_enter` is not hooked at all: on this kind of machine hooking it
+//!   costs more than the whole exit path, and exit sees every argument anyway.
+//! - `sched_process_fork` / `sched_process_exit`: follow children, record `exit` /
+//!   `exit_group` (which never reach `sys_exit`) and thread exits.
+//! - `sched_process_exec`: the path and argv of a new program image (gone from memory by the
+//!   time execve returns), and the start of tracing for the command syscord launched.
+//! - `task_rename`: thread names, so records need not carry one each.
+#![no_std]
+#![no_main]
+#![feature(core_intrinsics)]
+#![allow(internal_features)]
+
+mod ring;
+mod tasks;
+
+use aya_ebpf::{
+    helpers::{
+        bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_current_task_btf,
+        bpf_probe_read_kernel, bpf_probe_read_kernel_str_bytes, bpf_probe_read_user_buf,
+        generated::bpf_task_pt_regs,
+    },
+    macros::{btf_tracepoint, map},
+    maps::Array,
+    programs::BtfTracePointContext,
+};
+use syscord_arch::regs::PtRegsLayout;
+use syscord_common::{
+    COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX, ExecBody, ExitBody,
+    ForkBody, HEADER_SIZE, MAX_SYSCALLS, SYSCALL_RECORD_SIZE, SyscallBody, SyscallRule,
+    record_kind, rule_flags,
+};
+
+#[cfg(bpf_target_arch = "x86_64")]
+const PT_REGS: PtRegsLayout = syscord_arch::regs::X86_64;
+#[cfg(bpf_target_arch = "aarch64")]
+const PT_REGS: PtRegsLayout = syscord_arch::regs::AARCH64;
+#[cfg(bpf_target_arch = "riscv64")]
+const PT_REGS: PtRegsLayout = syscord_arch::regs::RISCV64;
+#[cfg(not(any(
+    bpf_target_arch = "x86_64",
+    bpf_target_arch = "aarch64",
+    bpf_target_arch = "riscv64"
+)))]
+compile_error!("syscord's eBPF program supports bpf_target_arch x86_64, aarch64 and riscv64");
+
+/// Written by userspace before loading; read-only for the program, so the verifier treats
+/// its fields as constants.
+#[unsafe(no_mangle)]
+static CONFIG: Config = Config {
+    cpus: 0,
+    segments_per_cpu: 0,
+    traced_words: 0,
+    task_pid: 0,
+    task_tgid: 0,
+    task_exit_code: 0,
+    task_mm: 0,
+    mm_arg_start: 0,
+    mm_arg_end: 0,
+    bprm_filename: 0,
+};
+
+/// One field of CONFIG. The volatile read keeps the compiler from folding the placeholder
+/// value userspace replaces at load time; reading one field loads only that field.
+macro_rules! config {
+    ($field:ident) => {
+        $crate::read_config(core::ptr::addr_of!($crate::CONFIG.$field))
+    };
+}
+pub(crate) use config;
+
+#[inline(always)]
+fn read_config<T: Copy>(field: *const T) -> T {
+    // SAFETY: a field of CONFIG, a plain static the program never writes.
+    unsafe { core::ptr::read_volatile(field) }
+}
+
+/// Per-syscall rules, indexed by syscall number.
+#[map]
+static RULES: Array<SyscallRule> = Array::with_max_entries(MAX_SYSCALLS, 0);
+
+/// Reads one saved user register. `regs` is a BTF-typed `struct pt_regs *`, so the verifier
+/// lets us load it directly, without a helper call.
+#[inline(always)]
+fn reg(regs: *const u8, offset: usize) -> u64 {
+    // SAFETY: offsets come from the architecture's pt_regs layout (checked against the
+    // running kernel's BTF by userspace before loading).
+    unsafe { *(regs.add(offset) as *const u64) }
+}
+
+#[inline(always)]
+fn syscall_nr(regs: *const u8) -> u32 {
+    if PT_REGS.nr_width == 4 {
+        // SAFETY: as in `reg`; arm64 keeps the number in an s32.
+        unsafe { *(regs.add(PT_REGS.nr) as *const u32) }
+    } else {
+        reg(regs, PT_REGS.nr) as u32
+    }
+}
+
+#[inline(always)]
+fn rule(nr: u32) -> SyscallRule {
+    match RULES.get(nr) {
+        Some(rule) => *rule,
+        None => SyscallRule::default(),
+    }
+}
+
+#[inline(always)]
+fn fill_syscall(body: *mut SyscallBody, regs: *const u8, nr: u32, ret: i64) {
+    // SAFETY: `body` points into a reservation of at least a SyscallRecord.
+    unsafe {
+        (*body).nr = nr;
+        (*body).data_len = 0;
+        (*body).ret = ret;
+        (*body).ret_addr = reg(regs, PT_REGS.pc);
+        (*body).args = [
+            reg(regs, PT_REGS.args[0]),
+            reg(regs, PT_REGS.args[1]),
+            reg(regs, PT_REGS.args[2]),
+            reg(regs, PT_REGS.args[3]),
+            reg(regs, PT_REGS.args[4]),
+            reg(regs, PT_REGS.args[5]),
+        ];
+    }
+}
+
+#[btf_tracepoint(function = "sys_exit")]
+pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    if !tasks::is_traced(pid_tgid as u32) {
+        return 0;
+    }
+    let regs: *const u8 = ctx.arg(0);
+    let ret: i64 = ctx.arg(1);
+    let nr = syscall_nr(regs);
+    let rule = rule(nr);
+    if rule.flags & rule_flags::CHILD_RETURNS_ZERO != 0 && ret == 0 {
+        return 0;
+    }
+    let Some(slot) = ring::reserve::<SYSCALL_RECORD_SIZE>() else {
+        return 0;
+    };
+    slot.header(
+        SYSCALL_RECORD_SIZE,
+        record_kind::SYSCALL,
+        rule.flags,
+        pid_tgid,
+    );
+    fill_syscall(slot.body(), regs, nr, ret);
+    slot.commit(SYSCALL_RECORD_SIZE);
+    0
+}
+
+/// Reads a field of a kernel struct at an offset userspace found in BTF.
+#[inline(always)]
+fn kernel_field<T>(base: *const u8, offset: u32) -> Option<T> {
+    // SAFETY: bpf_probe_read_kernel tolerates any address.
+    unsafe { bpf_probe_read_kernel(base.add(offset as usize) as *const T).ok() }
+}
+
+#[btf_tracepoint(function = "sched_process_fork")]
+pub fn syscord_sched_process_fork(ctx: BtfTracePointContext) -> i32 {
+    // Runs in the parent before the child first runs: the child of a traced thread is
+    // traced from its first instruction.
+    let pid_tgid = bpf_get_current_pid_tgid();
+    if !tasks::is_traced(pid_tgid as u32) {
+        return 0;
+    }
+    let child: *const u8 = ctx.arg(1);
+    let (Some(child_tid), Some(child_pid)) = (
+        kernel_field::<u32>(child, config!(task_pid)),
+        kernel_field::<u32>(child, config!(task_tgid)),
+    ) else {
+        ring::count_lost_task();
+        return 0;
+    };
+    if !tasks::set_traced(child_tid) {
+        ring::count_lost_task();
+        return 0;
+    }
+    const LEN: u64 = HEADER_SIZE + core::mem::size_of::<ForkBody>() as u64;
+    if let Some(slot) = ring::reserve::<LEN>() {
+        slot.header(LEN, record_kind::FORK, 0, pid_tgid);
+        let body = slot.body::<ForkBody>();
+        // SAFETY: the reservation holds a ForkBody.
+        unsafe {
+            (*body).child_tid = child_tid;
+            (*body).child_pid = child_pid;
+        }
+        slot.commit(LEN);
+    }
+    0
+}
+
+#[btf_tracepoint(function = "sched_process_exit")]
+pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tid = pid_tgid as u32;
+    if !tasks::is_traced(tid) {
+        return 0;
+    }
+    // SAFETY: helpers on the current task, valid for the whole program.
+    let task = unsafe { bpf_get_current_task_btf() } as *const u8;
+    let regs = unsafe { bpf_task_pt_regs(task as *mut _) } as *const u8;
+    if !regs.is_null() {
+        let nr = syscall_nr(regs);
+        let rule = rule(nr);
+        // exit and exit_group end here instead of at sys_exit.
+        if rule.flags & rule_flags::NO_RETURN != 0
+            && let Some(slot) = ring::reserve::<SYSCALL_RECORD_SIZE>()
+        {
+            slot.header(
+                SYSCALL_RECORD_SIZE,
+                record_kind::SYSCALL_NO_RETURN,
+                rule.flags,
+                pid_tgid,
+            );
+            fill_syscall(slot.body(), regs, nr, 0);
+            slot.commit(SYSCALL_RECORD_SIZE);
+        }
+    }
+    const LEN: u64 = HEADER_SIZE + core::mem::size_of::<ExitBody>() as u64;
+    if let Some(slot) = ring::reserve::<LEN>() {
+        slot.header(LEN, record_kind::EXIT, 0, pid_tgid);
+        let body = slot.body::<ExitBody>();
+        let code = kernel_field::<u32>(task, config!(task_exit_code)).unwrap_or(0);
+        // SAFETY: the reservation holds an ExitBody.
+        unsafe {
+            (*body).exit_code = code;
+            (*body)._pad = 0;
+        }
+        slot.commit(LEN);
+    }
+    tasks::clear_traced(tid);
+    0
+}
+
+#[btf_tracepoint(function = "sched_process_exec")]
+pub fn syscord_sched_process_exec(ctx: BtfTracePointContext) -> i32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tid = pid_tgid as u32;
+    let old_tid: u32 = ctx.arg(1);
+    if !(tasks::is_traced(tid) || tasks::is_traced(old_tid) || tasks::take_armed(old_tid)) {
+        return 0;
+    }
+    if old_tid != tid {
+        // A non-leader thread exec'd and took over the leader's id.
+        tasks::clear_traced(old_tid);
+    }
+    if !tasks::set_traced(tid) {
+        ring::count_lost_task();
+        return 0;
+    }
+    let Some(slot) = ring::reserve::<EXEC_RECORD_MAX>() else {
+        return 0;
+    };
+    let bprm: *const u8 = ctx.arg(2);
+    let body = slot.body::<ExecBody>();
+    let strings = slot.after::<ExecBody>();
+    // SAFETY: the reservation holds EXEC_RECORD_MAX bytes: the body, then room for
+    // EXEC_PATH_MAX + EXEC_ARGV_MAX bytes of strings.
+    unsafe {
+        (*body).old_tid = old_tid;
+        (*body).comm = bpf_get_current_comm().unwrap_or([0; COMM_LEN]);
+        (*body)._pad = 0;
+
+        let path_dst = core::slice::from_raw_parts_mut(strings, EXEC_PATH_MAX as usize);
+        let path_len = match kernel_field::<*const u8>(bprm, config!(bprm_filename)) {
+            Some(filename) => match bpf_probe_read_kernel_str_bytes(filename, path_dst) {
+                Ok(s) => s.len() as u64,
+                Err(_) => 0,
+            },
+            None => 0,
+        };
+        let path_len = path_len & (EXEC_PATH_MAX - 1);
+
+        // The argv strings sit in the new image's memory, between arg_start and arg_end.
+        let task = bpf_get_current_task_btf() as *const u8;
+        let mut argv_full = 0u64;
+        let mut argv_len = 0u64;
+        if let Some(mm) = kernel_field::<*const u8>(task, config!(task_mm))
+            && let (Some(start), Some(end)) = (
+                kernel_field::<u64>(mm, config!(mm_arg_start)),
+                kernel_field::<u64>(mm, config!(mm_arg_end)),
+            )
+            && end > start
+        {
+            argv_full = end - start;
+            let len = if argv_full > EXEC_ARGV_MAX {
+                EXEC_ARGV_MAX
+            } else {
+                argv_full
+            };
+            let dst = core::slice::from_raw_parts_mut(
+                strings.add(path_len as usize),
+                (len & (EXEC_ARGV_MAX * 2 - 1)) as usize,
+            );
+            if !dst.is_empty() && bpf_probe_read_user_buf(start as *const u8, dst).is_ok() {
+                argv_len = dst.len() as u64;
+            }
+        }
+        (*body).path_len = path_len as u16;
+        (*body).argv_len = argv_len as u16;
+        (*body).argv_full_len = argv_full as u32;
+        let len = HEADER_SIZE + core::mem::size_of::<ExecBody>() as u64 + path_len + argv_len;
+        slot.header(len, record_kind::EXEC, 0, pid_tgid);
+        slot.commit(len);
+    }
+    0
+}
+
+#[btf_tracepoint(function = "task_rename")]
+pub fn syscord_task_rename(ctx: BtfTracePointContext) -> i32 {
+    let task: *const u8 = ctx.arg(0);
+    let (Some(tid), Some(pid)) = (
+        kernel_field::<u32>(task, config!(task_pid)),
+        kernel_field::<u32>(task, config!(task_tgid)),
+    ) else {
+        return 0;
+    };
+    if !(tasks::is_traced(tid) || tasks::is_armed(tid)) {
+        return 0;
+    }
+    let comm: *const u8 = ctx.arg(1);
+    const LEN: u64 = HEADER_SIZE + core::mem::size_of::<CommBody>() as u64;
+    let Some(slot) = ring::reserve::<LEN>() else {
+        return 0;
+    };
+    // The renamed thread, which is not always the one renaming it.
+    slot.header(
+        LEN,
+        record_kind::COMM,
+        0,
+        (u64::from(pid) << 32) | u64::from(tid),
+    );
+    let body = slot.body::<CommBody>();
+    // SAFETY: the reservation holds a CommBody.
+    unsafe {
+        (*body).comm = [0; COMM_LEN];
+        let _ = bpf_probe_read_kernel_str_bytes(comm, &mut (*body).comm);
+    }
+    slot.commit(LEN);
+    0
+}
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+#[unsafe(link_section = "license")]
+#[unsafe(no_mangle)]
+static LICENSE: [u8; 13] = *b"Dual MIT/GPL\0";
