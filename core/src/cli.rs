@@ -36,6 +36,10 @@ struct RecordArgs {
     /// Default: 64M shared among the CPUs, at most 16M each.
     #[arg(long, value_name = "SIZE", value_parser = parse_ring_size)]
     buffer_size: Option<u64>,
+    /// Kernel BTF to read struct layouts from, for kernels that do not expose
+    /// /sys/kernel/btf/vmlinux.
+    #[arg(long, value_name = "FILE")]
+    btf: Option<PathBuf>,
     /// The command to record, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     command: Vec<String>,
@@ -108,6 +112,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                     ring_bytes_per_cpu: args
                         .buffer_size
                         .unwrap_or_else(|| ProbeOptions::default_ring_bytes_per_cpu(cpus)),
+                    btf: args.btf,
                 },
                 snap_len: 256,
                 idle_sleep: Duration::from_millis(10),

@@ -1,6 +1,6 @@
 //! Loading the eBPF object, filling its maps, attaching its programs.
 
-use std::os::fd::AsFd;
+use std::{os::fd::AsFd, path::PathBuf};
 
 use aya::{
     Ebpf, EbpfLoader,
@@ -30,10 +30,12 @@ const PROGRAMS: [(&str, &str); 5] = [
 ];
 
 /// Sizes of the kernel-side structures.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ProbeOptions {
     /// Ring bytes per CPU: a power of two, at least one segment.
     pub ring_bytes_per_cpu: u64,
+    /// Kernel BTF to use instead of /sys/kernel/btf/vmlinux.
+    pub btf: Option<PathBuf>,
 }
 
 impl ProbeOptions {
@@ -82,8 +84,12 @@ pub struct Probes {
 impl Probes {
     /// Loads the programs with `rules` (indexed by syscall number) and attaches them. Nothing
     /// is recorded until a task is added with [`Probes::arm`].
-    pub fn load(options: ProbeOptions, rules: &[SyscallRule]) -> Result<Probes> {
-        let btf = Btf::from_kernel().map_err(btf_error)?;
+    pub fn load(options: &ProbeOptions, rules: &[SyscallRule]) -> Result<Probes> {
+        let btf_path = options
+            .btf
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(crate::btf::VMLINUX));
+        let btf = Btf::from_file(&btf_path).map_err(btf_error)?;
         check_pt_regs_layout(&btf)?;
         let cpus = possible_cpus()?;
         let segments_per_cpu = (options.ring_bytes_per_cpu / SEGMENT_SIZE).max(1);
@@ -105,7 +111,8 @@ impl Probes {
             mm_arg_end: field("mm_struct", "arg_end")?,
             bprm_filename: field("linux_binprm", "filename")?,
         };
-        let aya_btf = aya::Btf::from_sys_fs().map_err(btf_error)?;
+        let aya_btf =
+            aya::Btf::parse_file(&btf_path, aya::Endianness::default()).map_err(btf_error)?;
         let mut ebpf = EbpfLoader::new()
             .btf(&aya_btf)
             .override_global("CONFIG", &config, true)

@@ -119,7 +119,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
     let child = Paused::spawn(&options.command)?;
 
     let rules = rules::for_arch(arch);
-    let mut probes = Probes::load(options.probes, &rules)?;
+    let mut probes = Probes::load(&options.probes, &rules)?;
     let cpus = possible_cpus()?;
 
     let uname = nix::sys::utsname::uname().map_err(std::io::Error::from)?;
