@@ -36,6 +36,10 @@ struct RecordArgs {
     /// Default: 64M shared among the CPUs, at most 16M each.
     #[arg(long, value_name = "SIZE", value_parser = parse_ring_size)]
     buffer_size: Option<u64>,
+    /// How long the drain sleeps when it finds every ring empty (ms). Longer polls cost less
+    /// CPU and need bigger rings.
+    #[arg(long, value_name = "MS", default_value_t = 10)]
+    poll_interval: u64,
     /// Kernel BTF to read struct layouts from, for kernels that do not expose
     /// /sys/kernel/btf/vmlinux.
     #[arg(long, value_name = "FILE")]
@@ -115,7 +119,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                     btf: args.btf,
                 },
                 snap_len: 256,
-                idle_sleep: Duration::from_millis(10),
+                idle_sleep: Duration::from_millis(args.poll_interval),
             };
             let outcome = record::record(&options)?;
             let s = &outcome.summary;

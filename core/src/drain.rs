@@ -22,7 +22,7 @@ use syscord_common::{
 };
 
 use crate::{
-    format::{Capture, Record, SyscallEvent, Writer},
+    format::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind, Writer},
     ring::{CorruptRing, Rings},
 };
 
@@ -175,6 +175,17 @@ fn proc_comm(pid: u32, tid: u32) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+fn task(cpu: u32, header: &RecordHeader, kind: TaskEventKind) -> Option<Record> {
+    Some(Record::Task(TaskEvent {
+        cpu,
+        seq: header.seq,
+        ts_ns: header.ts_ns,
+        pid: header.pid,
+        tid: header.tid,
+        kind,
+    }))
+}
+
 impl Tracker {
     fn comm(&mut self, pid: u32, tid: u32) -> Vec<u8> {
         self.comms
@@ -242,26 +253,34 @@ impl Tracker {
                         argv_full_len: body.argv_full_len,
                     },
                 );
-                None
+                task(
+                    cpu,
+                    &header,
+                    TaskEventKind::Exec {
+                        old_tid: body.old_tid,
+                    },
+                )
             }
             Raw::Fork { header, body } => {
                 let comm = self.comm(header.pid, header.tid);
                 self.comms.insert(body.child_tid, comm);
-                None
+                task(
+                    cpu,
+                    &header,
+                    TaskEventKind::Fork {
+                        child_tid: body.child_tid,
+                        child_pid: body.child_pid,
+                    },
+                )
             }
             Raw::Comm { header, comm } => {
-                self.comms.insert(header.tid, comm);
-                None
+                self.comms.insert(header.tid, comm.clone());
+                task(cpu, &header, TaskEventKind::Rename { comm })
             }
             Raw::Exit { header, code } => {
                 self.comms.remove(&header.tid);
                 self.exec_details.remove(&header.tid);
-                Some(Record::Exit {
-                    ts_ns: header.ts_ns,
-                    pid: header.pid,
-                    tid: header.tid,
-                    code,
-                })
+                task(cpu, &header, TaskEventKind::Exit { code })
             }
             Raw::Lost {
                 cpu,
@@ -485,19 +504,23 @@ mod tests {
     fn children_inherit_names_and_exec_renames() {
         let mut t = Tracker::default();
         t.comms.insert(10, b"parent".to_vec());
-        assert!(
-            t.process(
-                0,
-                Raw::Fork {
-                    header: header(record_kind::FORK, 10, 1),
-                    body: ForkBody {
-                        child_tid: 11,
-                        child_pid: 11,
-                    },
+        let fork = t.process(
+            0,
+            Raw::Fork {
+                header: header(record_kind::FORK, 10, 1),
+                body: ForkBody {
+                    child_tid: 11,
+                    child_pid: 11,
                 },
-            )
-            .is_none()
+            },
         );
+        assert!(matches!(
+            fork,
+            Some(Record::Task(TaskEvent {
+                kind: TaskEventKind::Fork { child_tid: 11, .. },
+                ..
+            }))
+        ));
         assert_eq!(t.comm(11, 11), b"parent");
         t.process(
             0,

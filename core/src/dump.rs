@@ -11,7 +11,9 @@ use syscord_arch::{SyscallTable, errno_description, errno_name};
 
 use crate::{
     events::Reorder,
-    format::{Chunk, FormatError, Header, Reader, Record, Summary, SyscallEvent},
+    format::{
+        Chunk, FormatError, Header, Reader, Record, Summary, SyscallEvent, TaskEvent, TaskEventKind,
+    },
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -103,6 +105,9 @@ impl<W: Write> Sink<'_, W> {
         }
         self.line.clear();
         self.printer.format(item, &mut self.line);
+        if self.line.is_empty() {
+            return;
+        }
         self.line.push('\n');
         if let Err(e) = self.out.write_all(self.line.as_bytes()) {
             self.error = Some(e);
@@ -155,12 +160,13 @@ impl<'h> Printer<'h> {
                     first_seq + count - 1
                 );
             }
-            Record::Exit {
+            Record::Task(TaskEvent {
                 ts_ns,
                 pid,
                 tid,
-                code,
-            } => {
+                kind: TaskEventKind::Exit { code },
+                ..
+            }) => {
                 let _ = write!(
                     out,
                     "{:>12.6} {pid}/{tid} +++ {} +++",
@@ -168,6 +174,8 @@ impl<'h> Printer<'h> {
                     describe_wait_status(*code)
                 );
             }
+            // Like strace, the text shows syscalls and ends; the JSON shows everything.
+            Record::Task(_) => {}
             Record::Syscall(event) => {
                 let _ = write!(
                     out,
@@ -192,24 +200,46 @@ impl<'h> Printer<'h> {
 
     fn json(&self, item: &Record, out: &mut String) {
         let value = match item {
-            Record::Exit {
-                ts_ns,
-                pid,
-                tid,
-                code,
-            } => json!({
-                "exit": describe_wait_status(*code),
-                "status": code,
-                "pid": pid,
-                "tid": tid,
-                "ts_ns": self.header.wall_ns(*ts_ns),
-            }),
+            Record::Task(e) => {
+                let mut v = json!({
+                    "event": match e.kind {
+                        TaskEventKind::Exit { .. } => "exit",
+                        TaskEventKind::Fork { .. } => "fork",
+                        TaskEventKind::Exec { .. } => "exec",
+                        TaskEventKind::Rename { .. } => "rename",
+                    },
+                    "seq": e.seq,
+                    "ts_ns": self.header.wall_ns(e.ts_ns),
+                    "cpu": e.cpu,
+                    "pid": e.pid,
+                    "tid": e.tid,
+                });
+                match &e.kind {
+                    TaskEventKind::Exit { code } => {
+                        v["exit"] = json!(describe_wait_status(*code));
+                        v["status"] = json!(code);
+                    }
+                    TaskEventKind::Fork {
+                        child_tid,
+                        child_pid,
+                    } => {
+                        v["child_tid"] = json!(child_tid);
+                        v["child_pid"] = json!(child_pid);
+                    }
+                    TaskEventKind::Exec { old_tid } => v["old_tid"] = json!(old_tid),
+                    TaskEventKind::Rename { comm } => {
+                        v["comm"] = json!(String::from_utf8_lossy(comm))
+                    }
+                }
+                v
+            }
             Record::Lost {
                 cpu,
                 first_seq,
                 count,
                 ts_ns,
             } => json!({
+                "event": "lost",
                 "lost": count,
                 "cpu": cpu,
                 "first_seq": first_seq,

@@ -73,14 +73,17 @@ impl Reorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::{TaskEvent, TaskEventKind};
 
     fn exit(ts: u64, tid: u32) -> Record {
-        Record::Exit {
+        Record::Task(TaskEvent {
+            cpu: 0,
+            seq: 1,
             ts_ns: ts,
             pid: 1,
             tid,
-            code: 0,
-        }
+            kind: TaskEventKind::Exit { code: 0 },
+        })
     }
 
     #[test]
@@ -114,7 +117,7 @@ mod tests {
         let tids: Vec<u32> = out
             .iter()
             .map(|r| match r {
-                Record::Exit { tid, .. } => *tid,
+                Record::Task(e) => e.tid,
                 _ => unreachable!(),
             })
             .collect();

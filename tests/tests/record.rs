@@ -316,3 +316,82 @@ fn recording_needs_no_tracefs() {
     );
     assert!(file.exists());
 }
+
+/// Checks that on every CPU the sequence numbers of the file's events and loss ranges cover
+/// 1..=max exactly once; returns the number of events lost.
+fn check_sequences(records: &[Value]) -> u64 {
+    let mut seen: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
+    let mut lost = 0;
+    for r in records {
+        let cpu = r["cpu"].as_u64().expect("cpu on every record");
+        if r["event"] == "lost" {
+            let first = r["first_seq"].as_u64().unwrap();
+            let count = r["lost"].as_u64().unwrap();
+            lost += count;
+            seen.entry(cpu)
+                .or_default()
+                .push((first, first + count - 1));
+        } else {
+            let seq = r["seq"].as_u64().expect("seq on every event");
+            seen.entry(cpu).or_default().push((seq, seq));
+        }
+    }
+    for (cpu, mut ranges) in seen {
+        ranges.sort_unstable();
+        let mut next = 1;
+        for (first, last) in ranges {
+            assert_eq!(
+                first, next,
+                "CPU {cpu}: sequence hole or overlap at {first}"
+            );
+            next = last + 1;
+        }
+    }
+    lost
+}
+
+#[test]
+fn every_event_has_its_sequence_number() {
+    let scratch = Scratch::new("sequences");
+    let rec = record(&scratch, "seq", &[], &[SEQUENCE]);
+    assert!(rec.output.status.success(), "{}", rec.stderr());
+    assert_eq!(check_sequences(&rec.records()), 0);
+}
+
+#[test]
+fn losses_are_counted_in_the_kernel_and_marked_in_the_file() {
+    // A 1 MiB ring per CPU and a drain that only looks every 3 s: a burst of 300,000
+    // syscalls cannot fit.
+    let scratch = Scratch::new("losses");
+    let rec = record(
+        &scratch,
+        "burst",
+        &["--buffer-size", "1M", "--poll-interval", "3000"],
+        &[env!("CARGO_BIN_EXE_sc-loop"), "getppid", "300000"],
+    );
+    assert!(rec.output.status.success(), "{}", rec.stderr());
+    let reported = rec.lost();
+    assert!(reported > 100_000, "expected losses, got {reported}");
+    assert!(!rec.stderr().contains("warning"), "{}", rec.stderr());
+    let records = rec.records();
+    // the loss ranges are exactly the events the kernel counted as lost
+    assert_eq!(check_sequences(&records), reported);
+    let getppid = records.iter().filter(|r| r["syscall"] == "getppid").count() as u64;
+    assert!(
+        getppid + reported >= 300_000,
+        "{getppid} recorded + {reported} lost"
+    );
+    assert!(getppid > 0);
+    // and dump says so
+    let out = Command::new(syscord())
+        .arg("dump")
+        .arg(&rec.file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{reported} records were lost while recording")),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("records lost on CPU"));
+}

@@ -9,8 +9,12 @@
 //!            captures:varint (name_len:u8 name orig_len flags:u8 bytes_len bytes)*
 //! comm    := 255 (same as this thread's previous record in the chunk) | len:u8 bytes
 //! lost    := tag(3) cpu first_seq count ts_delta(zigzag)
-//! exit    := tag(4) ts_delta(zigzag) pid tid code
+//! task    := tag(4 = exit | 5 = fork | 6 = exec | 7 = rename) cpu seq ts_delta(zigzag)
+//!            pid tid (exit: code | fork: child_tid child_pid | exec: old_tid | rename: comm)
 //! ```
+//!
+//! Every event the kernel numbered is in the file, as a syscall, a task event or inside a
+//! loss range, so a reader can check that each CPU's sequence has no hole.
 
 use std::collections::HashMap;
 
@@ -23,6 +27,9 @@ const TAG_RETURNED: u8 = 1;
 const TAG_NO_RETURN: u8 = 2;
 const TAG_LOST: u8 = 3;
 const TAG_EXIT: u8 = 4;
+const TAG_FORK: u8 = 5;
+const TAG_EXEC: u8 = 6;
+const TAG_RENAME: u8 = 7;
 
 const CAPTURE_TRUNCATED: u8 = 1;
 const COMM_SAME: u8 = 255;
@@ -78,22 +85,42 @@ pub enum Record {
         count: u64,
         ts_ns: u64,
     },
-    /// A thread ended; `code` is its wait status.
-    Exit {
-        ts_ns: u64,
-        pid: u32,
-        tid: u32,
-        code: u32,
-    },
+    /// Something happened to a traced thread.
+    Task(TaskEvent),
 }
 
 impl Record {
     pub fn ts_ns(&self) -> u64 {
         match self {
             Record::Syscall(e) => e.ts_ns,
-            Record::Lost { ts_ns, .. } | Record::Exit { ts_ns, .. } => *ts_ns,
+            Record::Task(e) => e.ts_ns,
+            Record::Lost { ts_ns, .. } => *ts_ns,
         }
     }
+}
+
+/// A thread event, numbered in its CPU's sequence like a syscall.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskEvent {
+    pub cpu: u32,
+    pub seq: u64,
+    pub ts_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub kind: TaskEventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskEventKind {
+    /// The thread ended; `code` is its wait status.
+    Exit { code: u32 },
+    /// The thread created another one (a thread or a process).
+    Fork { child_tid: u32, child_pid: u32 },
+    /// The thread started a new program (its path and argv are in the execve record);
+    /// `old_tid` differs from `tid` when a non-leader thread exec'd.
+    Exec { old_tid: u32 },
+    /// The thread got a new name.
+    Rename { comm: Vec<u8> },
 }
 
 /// Encodes records of one chunk.
@@ -155,17 +182,30 @@ impl Encoder {
                 put_u64(out, *count);
                 self.put_ts(out, *ts_ns);
             }
-            Record::Exit {
-                ts_ns,
-                pid,
-                tid,
-                code,
-            } => {
-                out.push(TAG_EXIT);
-                self.put_ts(out, *ts_ns);
-                put_u64(out, u64::from(*pid));
-                put_u64(out, u64::from(*tid));
-                put_u64(out, u64::from(*code));
+            Record::Task(e) => {
+                out.push(match e.kind {
+                    TaskEventKind::Exit { .. } => TAG_EXIT,
+                    TaskEventKind::Fork { .. } => TAG_FORK,
+                    TaskEventKind::Exec { .. } => TAG_EXEC,
+                    TaskEventKind::Rename { .. } => TAG_RENAME,
+                });
+                put_u64(out, u64::from(e.cpu));
+                put_u64(out, e.seq);
+                self.put_ts(out, e.ts_ns);
+                put_u64(out, u64::from(e.pid));
+                put_u64(out, u64::from(e.tid));
+                match &e.kind {
+                    TaskEventKind::Exit { code } => put_u64(out, u64::from(*code)),
+                    TaskEventKind::Fork {
+                        child_tid,
+                        child_pid,
+                    } => {
+                        put_u64(out, u64::from(*child_tid));
+                        put_u64(out, u64::from(*child_pid));
+                    }
+                    TaskEventKind::Exec { old_tid } => put_u64(out, u64::from(*old_tid)),
+                    TaskEventKind::Rename { comm } => put_short_bytes(out, comm),
+                }
             }
         }
     }
@@ -267,6 +307,39 @@ impl<'a> Decoder<'a> {
     }
 }
 
+impl Decoder<'_> {
+    fn task(&mut self, tag: u8) -> Result<TaskEvent, FormatError> {
+        let cpu = self.cursor.u32()?;
+        let seq = self.cursor.u64()?;
+        let ts_ns = self.ts()?;
+        let c = &mut self.cursor;
+        let pid = c.u32()?;
+        let tid = c.u32()?;
+        let kind = match tag {
+            TAG_EXIT => TaskEventKind::Exit { code: c.u32()? },
+            TAG_FORK => TaskEventKind::Fork {
+                child_tid: c.u32()?,
+                child_pid: c.u32()?,
+            },
+            TAG_EXEC => TaskEventKind::Exec { old_tid: c.u32()? },
+            _ => {
+                let len = c.u8()? as usize;
+                TaskEventKind::Rename {
+                    comm: c.bytes(len)?.to_vec(),
+                }
+            }
+        };
+        Ok(TaskEvent {
+            cpu,
+            seq,
+            ts_ns,
+            pid,
+            tid,
+            kind,
+        })
+    }
+}
+
 impl Iterator for Decoder<'_> {
     type Item = Result<Record, FormatError>;
 
@@ -285,14 +358,9 @@ impl Iterator for Decoder<'_> {
                     ts_ns: self.ts()?,
                 })
             })(),
-            Ok(TAG_EXIT) => (|| {
-                Ok(Record::Exit {
-                    ts_ns: self.ts()?,
-                    pid: self.cursor.u32()?,
-                    tid: self.cursor.u32()?,
-                    code: self.cursor.u32()?,
-                })
-            })(),
+            Ok(tag @ (TAG_EXIT | TAG_FORK | TAG_EXEC | TAG_RENAME)) => {
+                self.task(tag).map(Record::Task)
+            }
             Ok(_) => Err(FormatError::Corrupt("unknown record tag")),
             Err(e) => Err(e),
         };
@@ -342,12 +410,43 @@ mod tests {
                 ts_ns: 950,
             },
             Record::Syscall(sample(900)), // time may go backwards across CPUs
-            Record::Exit {
+            Record::Task(TaskEvent {
+                cpu: 1,
+                seq: 43,
                 ts_ns: 2000,
                 pid: 100,
                 tid: 101,
-                code: 256,
-            },
+                kind: TaskEventKind::Exit { code: 256 },
+            }),
+            Record::Task(TaskEvent {
+                cpu: 0,
+                seq: 8,
+                ts_ns: 2001,
+                pid: 100,
+                tid: 100,
+                kind: TaskEventKind::Fork {
+                    child_tid: 102,
+                    child_pid: 102,
+                },
+            }),
+            Record::Task(TaskEvent {
+                cpu: 0,
+                seq: 9,
+                ts_ns: 2002,
+                pid: 100,
+                tid: 100,
+                kind: TaskEventKind::Exec { old_tid: 101 },
+            }),
+            Record::Task(TaskEvent {
+                cpu: 0,
+                seq: 10,
+                ts_ns: 2003,
+                pid: 100,
+                tid: 102,
+                kind: TaskEventKind::Rename {
+                    comm: b"worker-1".to_vec(),
+                },
+            }),
             Record::Syscall(SyscallEvent {
                 comm: b"renamed".to_vec(),
                 ..sample(2100)
