@@ -8,6 +8,8 @@
 pub mod regs;
 
 #[cfg(feature = "tables")]
+pub mod abi;
+#[cfg(feature = "tables")]
 mod arch;
 #[cfg(feature = "tables")]
 mod errno;

@@ -11,7 +11,8 @@ use std::{
 };
 
 use syscord_common::{
-    HEADER_SIZE, RECORD_ALIGN, RecordHeader, RingMeta, SEGMENT_SIZE, record_kind,
+    HEADER_SIZE, MAX_RECORD, RECORD_ALIGN, RecordHeader, RingMeta, SEGMENT_BYTES, SEGMENT_SIZE,
+    next_position,
 };
 
 /// A shared, writable mapping of a BPF map's values.
@@ -90,7 +91,7 @@ impl Rings {
         let meta = Mapping::new(meta_fd, page_align(cpus * size_of::<RingMeta>()))?;
         let data = Mapping::new(
             data_fd,
-            cpus * segments_per_cpu as usize * SEGMENT_SIZE as usize,
+            cpus * segments_per_cpu as usize * SEGMENT_BYTES as usize,
         )?;
         Ok(Rings {
             meta,
@@ -141,8 +142,8 @@ impl Rings {
         head.saturating_sub(tail)
     }
 
-    /// Hands every record published on `cpu` to `f` (header included, padding skipped), then
-    /// gives their space back to the producer. Returns how many records were read, or an
+    /// Hands every record published on `cpu` to `f` (header included), then gives their
+    /// space back to the producer. Returns how many records were read, or an
     /// error if the ring holds something that is not a record (the ring is then skipped up
     /// to its head, and the caller reports it).
     pub fn consume(&self, cpu: usize, mut f: impl FnMut(&[u8])) -> Result<usize, CorruptRing> {
@@ -155,34 +156,26 @@ impl Rings {
         while pos < head {
             let segment = (pos / SEGMENT_SIZE) % self.segments_per_cpu;
             let offset = pos % SEGMENT_SIZE;
-            let base = (cpu as u64 * self.segments_per_cpu + segment) * SEGMENT_SIZE + offset;
+            let base = (cpu as u64 * self.segments_per_cpu + segment) * SEGMENT_BYTES + offset;
             // SAFETY: base + a header lies within the data mapping (offset is 8-aligned and
-            // below SEGMENT_SIZE).
+            // below SEGMENT_SIZE; the segment's guard area follows).
             let header: RecordHeader = unsafe {
                 std::ptr::read_unaligned(self.data.ptr.as_ptr().add(base as usize).cast())
             };
             let len = u64::from(header.len);
-            let valid = len >= RECORD_ALIGN
-                && len % RECORD_ALIGN == 0
-                && offset + len <= SEGMENT_SIZE
-                && (header.kind == record_kind::PAD || len >= HEADER_SIZE);
+            let valid = len >= HEADER_SIZE && len % RECORD_ALIGN == 0 && len <= MAX_RECORD;
             if !valid {
                 result = Err(CorruptRing { cpu, position: pos });
                 pos = head;
                 break;
             }
-            if header.kind != record_kind::PAD {
-                // SAFETY: the record lies within its segment, checked above.
-                let bytes = unsafe {
-                    std::slice::from_raw_parts(
-                        self.data.ptr.as_ptr().add(base as usize),
-                        len as usize,
-                    )
-                };
-                f(bytes);
-                n += 1;
-            }
-            pos += len;
+            // SAFETY: the record lies within its segment and guard area (len checked above).
+            let bytes = unsafe {
+                std::slice::from_raw_parts(self.data.ptr.as_ptr().add(base as usize), len as usize)
+            };
+            f(bytes);
+            n += 1;
+            pos = next_position(pos, len);
         }
         tail_field.store(pos, Ordering::Release);
         result.map(|()| n)

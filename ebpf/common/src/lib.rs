@@ -25,14 +25,119 @@ pub mod rule_flags {
     pub const CHILD_RETURNS_ZERO: u32 = 1 << 2;
 }
 
+/// Captures per syscall, at most.
+pub const MAX_CAPTURES: usize = 4;
+
+/// What one capture reads, from where (`CaptureRule::kind`).
+pub mod capture_kind {
+    /// `len` bytes at the pointer.
+    pub const BYTES: u8 = 1;
+    /// A NUL-terminated string at the pointer (its length is measured up to
+    /// [`super::STRING_MAX`]).
+    pub const CSTRING: u8 = 2;
+    /// The buffers of an iovec array at the pointer, `len` entries, concatenated up to the
+    /// return value (readv, recvmsg).
+    pub const IOVEC: u8 = 3;
+}
+
+/// Where a capture's length comes from (`CaptureRule::len_from`).
+pub mod len_from {
+    /// `size` bytes.
+    pub const FIXED: u8 = 0;
+    /// The return value.
+    pub const RET: u8 = 1;
+    /// Argument `len_arg`.
+    pub const ARG: u8 = 2;
+    /// The u32 in user memory at argument `len_arg` + `len_offset` (a socklen_t).
+    pub const DEREF_U32: u8 = 3;
+    /// The u64 in user memory at argument `len_arg` + `len_offset` (a size_t).
+    pub const DEREF_U64: u8 = 4;
+    /// The return value times `size` (an array the kernel filled, one element per unit).
+    pub const RET_TIMES: u8 = 5;
+    /// Argument `len_arg` times `size`.
+    pub const ARG_TIMES: u8 = 6;
+}
+
+/// Bits of `CaptureRule::when`.
+pub mod capture_when {
+    /// When the syscall succeeded (the kernel wrote the memory).
+    pub const ON_SUCCESS: u8 = 1 << 0;
+    /// When it failed (inputs of a write-status call, to see why).
+    pub const ON_FAILURE: u8 = 1 << 1;
+}
+
+/// Bits of `CaptureRule::flags`.
+pub mod capture_flags {
+    /// The pointer is not argument `ptr_arg` itself but the u64 in user memory at argument
+    /// `ptr_arg` + `ptr_offset` (a field of a struct the argument points to).
+    pub const PTR_INDIRECT: u8 = 1 << 0;
+}
+
+/// One piece of user memory to capture at `sys_exit`. Userspace fills these from the
+/// handler descriptors; the eBPF program interprets them without knowing any syscall.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureRule {
+    /// One of [`capture_kind`]; 0 = unused slot.
+    pub kind: u8,
+    pub ptr_arg: u8,
+    /// One of [`len_from`].
+    pub len_from: u8,
+    pub len_arg: u8,
+    /// Bits of [`capture_when`].
+    pub when: u8,
+    /// Index of the capture in its handler, to name it when decoding.
+    pub id: u8,
+    /// Bits of [`capture_flags`].
+    pub flags: u8,
+    pub _pad: u8,
+    pub ptr_offset: u16,
+    pub len_offset: u16,
+    /// Fixed size, or element size for the `*_TIMES` lengths.
+    pub size: u32,
+}
+
 /// What the eBPF program does for one syscall number; userspace fills the `RULES` array from
 /// the handler descriptors of the target architecture.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SyscallRule {
+    /// Bits of [`rule_flags`].
     pub flags: u32,
-    pub _reserved: u32,
+    /// Captures in use, from the start of `captures`.
+    pub ncaptures: u32,
+    pub captures: [CaptureRule; MAX_CAPTURES],
 }
+
+/// Precedes each capture's bytes in a syscall record; the bytes follow, padded to 8.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureHeader {
+    /// `CaptureRule::id`.
+    pub id: u8,
+    /// Bits of [`capture_result`].
+    pub flags: u8,
+    pub _pad: u16,
+    /// Bytes captured.
+    pub data_len: u32,
+    /// Length of the original buffer (string length for strings, without the NUL).
+    pub orig_len: u64,
+}
+
+/// Bits of `CaptureHeader::flags`.
+pub mod capture_result {
+    /// Fewer bytes than the original were captured (snap length).
+    pub const TRUNCATED: u8 = 1 << 0;
+    /// The memory could not be read (bad pointer, page not present).
+    pub const FAULT: u8 = 1 << 1;
+}
+
+/// Bytes captured per buffer at most (`--full`); the default is [`DEFAULT_SNAP_LEN`].
+pub const MAX_SNAP_LEN: u32 = 32 * 1024;
+pub const DEFAULT_SNAP_LEN: u32 = 256;
+/// Strings are measured up to this length (PATH_MAX) to report their true length.
+pub const STRING_MAX: u32 = 4096;
+pub const CAPTURE_HEADER_SIZE: u64 = core::mem::size_of::<CaptureHeader>() as u64;
 
 // ---------------------------------------------------------------------------------------------
 // Per-CPU rings
@@ -44,16 +149,34 @@ pub struct SyscallRule {
 // syscall than a BPF_MAP_TYPE_RINGBUF reserve/submit pair, whose shared lock and helper calls
 // dominated the hot path.
 //
-// A CPU's ring is `RING_SEGMENTS_PER_CPU` consecutive segments of `SEGMENT_SIZE` bytes (array
-// map values are limited in size, rings are not). A record never straddles two segments: at a
-// segment's end the producer writes a PAD record over the rest.
+// A CPU's ring is `segments_per_cpu` consecutive segments of positions (array map values
+// are limited in size, rings are not). Each segment's memory is followed by a guard area, so
+// a record that starts in a segment always fits in that segment's memory; the positions it
+// would have used in the next segment are skipped: after a record that crosses the end of
+// its segment, the next one starts at the next segment's beginning.
 // ---------------------------------------------------------------------------------------------
 
-/// Bytes of one ring segment (one value of the `RING_DATA` array).
-pub const SEGMENT_SIZE: u64 = 1 << 20;
+/// Positions per ring segment.
+pub const SEGMENT_SIZE: u64 = 2 << 20;
+
+/// Largest record; a segment's memory is `SEGMENT_SIZE + SEGMENT_GUARD` bytes.
+pub const MAX_RECORD: u64 = 192 * 1024;
+pub const SEGMENT_GUARD: u64 = MAX_RECORD;
+/// Bytes of one `RING_DATA` value.
+pub const SEGMENT_BYTES: u64 = SEGMENT_SIZE + SEGMENT_GUARD;
 
 /// Records are 8-byte aligned.
 pub const RECORD_ALIGN: u64 = 8;
+
+/// Where the record after one that starts at `position` and is `len` bytes long starts.
+pub const fn next_position(position: u64, len: u64) -> u64 {
+    let offset = position % SEGMENT_SIZE;
+    if offset + len > SEGMENT_SIZE {
+        position - offset + SEGMENT_SIZE
+    } else {
+        position + len
+    }
+}
 
 /// Producer and consumer positions of one CPU's ring: byte offsets that only grow.
 #[repr(C)]
@@ -78,8 +201,6 @@ const _: () = assert!(core::mem::size_of::<RingMeta>() == 128);
 
 /// Kinds of records.
 pub mod record_kind {
-    /// Filler up to the end of a segment; skip `len` bytes.
-    pub const PAD: u16 = 0;
     /// A syscall that returned: [`SyscallBody`], arguments and return value read at exit.
     pub const SYSCALL: u16 = 1;
     /// A syscall that never returns (exit, exit_group), seen as its thread exits:
@@ -121,7 +242,7 @@ pub struct RecordHeader {
 pub struct SyscallBody {
     /// Syscall number in the recording architecture's table.
     pub nr: u32,
-    /// Bytes of captured data after this body (0 until handlers capture content).
+    /// Bytes of captures (each a [`CaptureHeader`] and its bytes) after this body.
     pub data_len: u32,
     pub ret: i64,
     /// The user PC the syscall returns to.
@@ -181,10 +302,18 @@ pub const EXEC_ARGV_MAX: u64 = 4096;
 pub const EXEC_RECORD_MAX: u64 =
     HEADER_SIZE + core::mem::size_of::<ExecBody>() as u64 + EXEC_PATH_MAX + EXEC_ARGV_MAX;
 
+/// Largest syscall record: every capture at the largest snap length.
+pub const SYSCALL_RECORD_MAX: u64 = SYSCALL_RECORD_SIZE
+    + MAX_CAPTURES as u64 * (CAPTURE_HEADER_SIZE + MAX_SNAP_LEN as u64 + RECORD_ALIGN);
+
 const _: () = assert!(HEADER_SIZE == 32);
 const _: () = assert!(SYSCALL_RECORD_SIZE == 104);
-const _: () = assert!(core::mem::size_of::<SyscallRule>() == 8);
-const _: () = assert!(EXEC_RECORD_MAX < SEGMENT_SIZE);
+const _: () = assert!(core::mem::size_of::<CaptureRule>() == 16);
+const _: () = assert!(core::mem::size_of::<SyscallRule>() == 72);
+const _: () = assert!(CAPTURE_HEADER_SIZE == 16);
+const _: () = assert!(EXEC_RECORD_MAX <= MAX_RECORD);
+const _: () = assert!(SYSCALL_RECORD_MAX <= MAX_RECORD);
+const _: () = assert!((STRING_MAX as u64) <= MAX_SNAP_LEN as u64);
 
 /// Kernel facts userspace resolves from BTF, and sizes it chose, written into the program's
 /// read-only data before loading (the Rust eBPF toolchain has no CO-RE field relocations).
@@ -210,6 +339,9 @@ pub struct Config {
     pub mm_arg_end: u32,
     /// Byte offset of `linux_binprm::filename`.
     pub bprm_filename: u32,
+    /// Bytes captured per buffer at most (`-s`).
+    pub snap_len: u32,
+    pub _pad: u32,
 }
 
 #[cfg(feature = "user")]

@@ -15,6 +15,7 @@
 #![feature(core_intrinsics)]
 #![allow(internal_features)]
 
+mod captures;
 mod ring;
 mod tasks;
 
@@ -31,16 +32,16 @@ use aya_ebpf::{
 use syscord_arch::regs::PtRegsLayout;
 use syscord_common::{
     COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX, ExecBody, ExitBody,
-    ForkBody, HEADER_SIZE, MAX_SYSCALLS, SYSCALL_RECORD_SIZE, SyscallBody, SyscallRule,
-    record_kind, rule_flags,
+    ForkBody, HEADER_SIZE, MAX_SYSCALLS, SYSCALL_RECORD_MAX, SYSCALL_RECORD_SIZE, SyscallBody,
+    SyscallRule, record_kind, rule_flags,
 };
 
 #[cfg(bpf_target_arch = "x86_64")]
-const PT_REGS: PtRegsLayout = syscord_arch::regs::X86_64;
+pub(crate) const PT_REGS: PtRegsLayout = syscord_arch::regs::X86_64;
 #[cfg(bpf_target_arch = "aarch64")]
-const PT_REGS: PtRegsLayout = syscord_arch::regs::AARCH64;
+pub(crate) const PT_REGS: PtRegsLayout = syscord_arch::regs::AARCH64;
 #[cfg(bpf_target_arch = "riscv64")]
-const PT_REGS: PtRegsLayout = syscord_arch::regs::RISCV64;
+pub(crate) const PT_REGS: PtRegsLayout = syscord_arch::regs::RISCV64;
 #[cfg(not(any(
     bpf_target_arch = "x86_64",
     bpf_target_arch = "aarch64",
@@ -62,6 +63,8 @@ static CONFIG: Config = Config {
     mm_arg_start: 0,
     mm_arg_end: 0,
     bprm_filename: 0,
+    snap_len: 0,
+    _pad: 0,
 };
 
 /// One field of CONFIG. The volatile read keeps the compiler from folding the placeholder
@@ -86,7 +89,7 @@ static RULES: Array<SyscallRule> = Array::with_max_entries(MAX_SYSCALLS, 0);
 /// Reads one saved user register. `regs` is a BTF-typed `struct pt_regs *`, so the verifier
 /// lets us load it directly, without a helper call.
 #[inline(always)]
-fn reg(regs: *const u8, offset: usize) -> u64 {
+pub(crate) fn reg(regs: *const u8, offset: usize) -> u64 {
     // SAFETY: offsets come from the architecture's pt_regs layout (checked against the
     // running kernel's BTF by userspace before loading).
     unsafe { *(regs.add(offset) as *const u64) }
@@ -102,12 +105,10 @@ fn syscall_nr(regs: *const u8) -> u32 {
     }
 }
 
+/// Rule flags of syscall `nr` (0 for numbers without a rule).
 #[inline(always)]
-fn rule(nr: u32) -> SyscallRule {
-    match RULES.get(nr) {
-        Some(rule) => *rule,
-        None => SyscallRule::default(),
-    }
+fn rule_flags_of(nr: u32) -> u32 {
+    RULES.get(nr).map_or(0, |rule| rule.flags)
 }
 
 #[inline(always)]
@@ -138,19 +139,36 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     let regs: *const u8 = ctx.arg(0);
     let ret: i64 = ctx.arg(1);
     let nr = syscall_nr(regs);
-    let rule = rule(nr);
+    let Some(rule) = RULES.get(nr) else {
+        // A number beyond the table: record the registers.
+        return record_plain(regs, nr, ret, 0, pid_tgid);
+    };
     if rule.flags & rule_flags::CHILD_RETURNS_ZERO != 0 && ret == 0 {
         return 0;
     }
+    if rule.ncaptures == 0 {
+        return record_plain(regs, nr, ret, rule.flags, pid_tgid);
+    }
+    let Some(slot) = ring::reserve::<SYSCALL_RECORD_MAX>() else {
+        return 0;
+    };
+    fill_syscall(slot.body(), regs, nr, ret);
+    let data_len = captures::capture_all(slot.record(), rule, regs, ret);
+    let len = SYSCALL_RECORD_SIZE + data_len;
+    slot.header(len, record_kind::SYSCALL, rule.flags, pid_tgid);
+    // SAFETY: the reservation holds the body.
+    unsafe { (*slot.body::<SyscallBody>()).data_len = data_len as u32 };
+    slot.commit(len);
+    0
+}
+
+/// A syscall record with registers only: the common, fast case.
+#[inline(always)]
+fn record_plain(regs: *const u8, nr: u32, ret: i64, flags: u32, pid_tgid: u64) -> i32 {
     let Some(slot) = ring::reserve::<SYSCALL_RECORD_SIZE>() else {
         return 0;
     };
-    slot.header(
-        SYSCALL_RECORD_SIZE,
-        record_kind::SYSCALL,
-        rule.flags,
-        pid_tgid,
-    );
+    slot.header(SYSCALL_RECORD_SIZE, record_kind::SYSCALL, flags, pid_tgid);
     fill_syscall(slot.body(), regs, nr, ret);
     slot.commit(SYSCALL_RECORD_SIZE);
     0
@@ -209,15 +227,15 @@ pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
     let regs = unsafe { bpf_task_pt_regs(task as *mut _) } as *const u8;
     if !regs.is_null() {
         let nr = syscall_nr(regs);
-        let rule = rule(nr);
+        let flags = rule_flags_of(nr);
         // exit and exit_group end here instead of at sys_exit.
-        if rule.flags & rule_flags::NO_RETURN != 0
+        if flags & rule_flags::NO_RETURN != 0
             && let Some(slot) = ring::reserve::<SYSCALL_RECORD_SIZE>()
         {
             slot.header(
                 SYSCALL_RECORD_SIZE,
                 record_kind::SYSCALL_NO_RETURN,
-                rule.flags,
+                flags,
                 pid_tgid,
             );
             fill_syscall(slot.body(), regs, nr, 0);

@@ -10,14 +10,15 @@ use aya_ebpf::{
     maps::Array,
 };
 use syscord_common::{
-    HEADER_SIZE, RECORD_ALIGN, RecordHeader, RingMeta, SEGMENT_SIZE, record_kind,
+    HEADER_SIZE, RECORD_ALIGN, RecordHeader, RingMeta, SEGMENT_BYTES, SEGMENT_GUARD, SEGMENT_SIZE,
+    next_position,
 };
 
 use crate::config;
 
-/// One segment of a CPU's ring.
+/// One segment of a CPU's ring, and its guard area.
 #[repr(C)]
-pub struct Segment([u8; SEGMENT_SIZE as usize]);
+pub struct Segment([u8; SEGMENT_BYTES as usize]);
 
 /// Positions and counters, one entry per CPU. Sized by userspace.
 #[map]
@@ -71,6 +72,7 @@ fn segment(cpu: u32, position: u64) -> Option<*mut u8> {
 /// Every call takes a sequence number, so lost records leave a gap the drain can see.
 #[inline(always)]
 pub fn reserve<const MAX: u64>() -> Option<Slot> {
+    const { assert!(MAX <= SEGMENT_GUARD) };
     // SAFETY: no preconditions.
     let cpu = unsafe { bpf_get_smp_processor_id() };
     if cpu >= config!(cpus) {
@@ -85,33 +87,20 @@ pub fn reserve<const MAX: u64>() -> Option<Slot> {
         let head = (*meta).head;
         let tail = core::ptr::read_volatile(&(*meta).tail);
         let ring_size = u64::from(config!(segments_per_cpu)) * SEGMENT_SIZE;
-        // Positions are 8-aligned; the mask also tells the verifier the offset's bounds.
-        let offset = head & (SEGMENT_SIZE - RECORD_ALIGN);
-        let pad = if offset > SEGMENT_SIZE - MAX {
-            SEGMENT_SIZE - offset
-        } else {
-            0
-        };
-        if head + pad + MAX - tail > ring_size {
+        // A record consumes at most its length in positions (less when it runs into the
+        // guard area).
+        if head + MAX - tail > ring_size {
             (*meta).lost += 1;
             return None;
         }
-        if pad != 0 {
-            // Fill the rest of this segment; the record starts the next one.
-            let filler = segment(cpu, head)?.add(offset as usize) as *mut RecordHeader;
-            (*filler).len = pad as u32;
-            (*filler).kind = record_kind::PAD;
-        }
-        let start = head + pad;
-        let offset = start & (SEGMENT_SIZE - RECORD_ALIGN);
-        if offset > SEGMENT_SIZE - MAX {
-            return None;
-        }
-        let record = segment(cpu, start)?.add(offset as usize);
+        // Positions are 8-aligned; the mask also tells the verifier the offset is at most
+        // SEGMENT_SIZE - 8, so MAX more bytes stay inside the segment and its guard.
+        let offset = head & (SEGMENT_SIZE - RECORD_ALIGN);
+        let record = segment(cpu, head)?.add(offset as usize);
         Some(Slot {
             meta,
             record,
-            start,
+            start: head,
             seq,
         })
     }
@@ -162,18 +151,24 @@ impl Slot {
         }
     }
 
+    /// The start of the record.
+    #[inline(always)]
+    pub fn record(&self) -> *mut u8 {
+        self.record
+    }
+
     /// Makes the record (`len` bytes, at most the reserved size) visible to the drain.
     #[inline(always)]
     pub fn commit(self, len: u64) {
         // SAFETY: `meta` is this CPU's RingMeta.
         publish(
             unsafe { core::ptr::addr_of_mut!((*self.meta).head) },
-            self.start + align(len),
+            next_position(self.start, align(len)),
         );
     }
 }
 
 #[inline(always)]
-const fn align(len: u64) -> u64 {
+pub const fn align(len: u64) -> u64 {
     (len + RECORD_ALIGN - 1) & !(RECORD_ALIGN - 1)
 }

@@ -1,0 +1,670 @@
+//! Showing a recorded syscall to people, in the spirit of strace: names for flags and
+//! constants, quoted strings that never break a line, decoded structs.
+
+use std::fmt::Write as _;
+
+use syscord_arch::{Arch, SyscallTable, abi::Struct, errno_description, errno_name};
+
+use crate::{
+    Handler, Registry, RegistryError, Show,
+    values::{self, Value, flags_text, name_of},
+};
+
+/// A capture as read back from a recording.
+#[derive(Debug, Clone, Copy)]
+pub struct Captured<'a> {
+    pub name: &'a str,
+    /// Length of the original memory.
+    pub len: u64,
+    pub truncated: bool,
+    pub bytes: &'a [u8],
+}
+
+/// A recorded syscall.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub nr: u32,
+    pub args: [u64; 6],
+    /// None when the syscall never returned (exit, exit_group).
+    pub ret: Option<i64>,
+    pub captures: &'a [Captured<'a>],
+}
+
+/// Decodes the syscalls of one architecture.
+pub struct Decoder {
+    arch: Arch,
+    table: &'static SyscallTable,
+    registry: Registry,
+}
+
+impl Decoder {
+    pub fn new(arch: Arch) -> Result<Decoder, RegistryError> {
+        Ok(Decoder {
+            arch,
+            table: SyscallTable::of(arch),
+            registry: Registry::new(arch)?,
+        })
+    }
+
+    pub fn arch(&self) -> Arch {
+        self.arch
+    }
+
+    pub fn handler(&self, nr: u32) -> Option<&'static Handler> {
+        self.registry.get(nr)
+    }
+
+    /// The syscall's name, or `syscall_N` for a number the table does not have.
+    pub fn name(&self, nr: u32) -> String {
+        self.table
+            .name(nr)
+            .map_or_else(|| format!("syscall_{nr}"), str::to_owned)
+    }
+
+    /// `name(arg, ...) = result`.
+    pub fn format(&self, call: &Call<'_>, out: &mut String) {
+        out.push_str(&self.name(call.nr));
+        out.push('(');
+        match self.handler(call.nr) {
+            Some(handler) => {
+                for (i, a) in handler.args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.value(handler, call, a.value, call.args[i], out);
+                }
+            }
+            None => {
+                for (i, &a) in call.args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "{a:#x}");
+                }
+            }
+        }
+        out.push_str(") = ");
+        self.result(call, out);
+    }
+
+    /// The return value: `3`, `-1 ENOENT (No such file or directory)`, `?`.
+    pub fn result(&self, call: &Call<'_>, out: &mut String) {
+        let Some(ret) = call.ret else {
+            out.push('?');
+            return;
+        };
+        if (-4095..0).contains(&ret) {
+            let errno = -ret;
+            let _ = match (errno_name(errno), errno_description(errno)) {
+                (Some(name), Some(desc)) => write!(out, "-1 {name} ({desc})"),
+                (Some(name), None) => write!(out, "-1 {name}"),
+                _ => write!(out, "-1 errno {errno}"),
+            };
+            return;
+        }
+        let shown = self.handler(call.nr).map_or(Value::Long, |h| h.ret);
+        match shown {
+            Value::Data(_) => {
+                let _ = write!(out, "{ret}");
+            }
+            other => self.scalar(other, ret as u64, out),
+        }
+    }
+
+    fn value(&self, handler: &Handler, call: &Call<'_>, value: Value, raw: u64, out: &mut String) {
+        match value {
+            Value::Data(n) => {
+                let capture = handler.captures.get(n as usize).and_then(|c| {
+                    call.captures
+                        .iter()
+                        .find(|got| got.name == c.name)
+                        .map(|got| (c, got))
+                });
+                match capture {
+                    Some((spec, got)) => self.data(spec.show, got, out),
+                    None => pointer(raw, out),
+                }
+            }
+            other => self.scalar(other, raw, out),
+        }
+    }
+
+    fn scalar(&self, value: Value, raw: u64, out: &mut String) {
+        let _ = match value {
+            Value::Int => write!(out, "{}", raw as u32 as i32),
+            Value::UInt => write!(out, "{}", raw as u32),
+            Value::Long => write!(out, "{}", raw as i64),
+            Value::ULong => write!(out, "{raw}"),
+            Value::Hex => write!(out, "{raw:#x}"),
+            Value::Ptr | Value::Data(_) => {
+                pointer(raw, out);
+                Ok(())
+            }
+            Value::Fd => write!(out, "{}", raw as u32 as i32),
+            Value::DirFd => {
+                let fd = raw as u32 as i32;
+                if i64::from(fd) == values::AT_FDCWD {
+                    write!(out, "AT_FDCWD")
+                } else {
+                    write!(out, "{fd}")
+                }
+            }
+            Value::Mode => write!(out, "0{:o}", raw as u32),
+            Value::Flags(names) => write!(out, "{}", flags_text(names, raw)),
+            Value::Enum(names) => match name_of(names, raw) {
+                Some(name) => write!(out, "{name}"),
+                None => write!(out, "{}", raw as i64),
+            },
+            Value::OpenFlags => write!(out, "{}", self.open_flags(raw as u32)),
+            Value::Signal => match name_of(values::SIGNALS, raw & 0xffff_ffff) {
+                Some(name) => write!(out, "{name}"),
+                None if raw == 0 => write!(out, "0"),
+                None => write!(out, "{}", raw as u32 as i32),
+            },
+        };
+    }
+
+    /// `O_RDONLY|O_CLOEXEC`.
+    pub fn open_flags(&self, flags: u32) -> String {
+        let mode = match flags & 3 {
+            0 => "O_RDONLY",
+            1 => "O_WRONLY",
+            2 => "O_RDWR",
+            _ => "O_ACCMODE",
+        };
+        let mut names: Vec<(u64, &'static str)> = values::OPEN_FLAGS_COMMON.to_vec();
+        names.extend_from_slice(self.arch.open_flags_specific());
+        let rest = u64::from(flags & !3);
+        if rest == 0 {
+            mode.to_owned()
+        } else {
+            format!("{mode}|{}", flags_text(&names, rest))
+        }
+    }
+
+    fn data(&self, show: Show, got: &Captured<'_>, out: &mut String) {
+        match show {
+            Show::Text => {
+                quote(got.bytes, out);
+                if got.truncated {
+                    out.push_str("...");
+                }
+            }
+            Show::Str => {
+                let end = got
+                    .bytes
+                    .iter()
+                    .position(|&b| b == 0)
+                    .unwrap_or(got.bytes.len());
+                quote(&got.bytes[..end], out);
+                if got.truncated {
+                    out.push_str("...");
+                }
+            }
+            Show::StrList => {
+                out.push('[');
+                let mut first = true;
+                let body = got.bytes.strip_suffix(&[0]).unwrap_or(got.bytes);
+                for s in body.split(|&b| b == 0) {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    first = false;
+                    quote(s, out);
+                }
+                if got.truncated {
+                    out.push_str(", ...");
+                }
+                out.push(']');
+            }
+            Show::Hex => {
+                out.push_str("0x");
+                for b in got.bytes {
+                    let _ = write!(out, "{b:02x}");
+                }
+                if got.truncated {
+                    out.push_str("...");
+                }
+            }
+            Show::Sockaddr => sockaddr(got.bytes, out),
+            Show::Struct(s) => self.structs(s, got, out),
+        }
+    }
+
+    /// One struct, or an array of them when the capture holds several.
+    fn structs(&self, s: Struct, got: &Captured<'_>, out: &mut String) {
+        let size = s.size(self.arch) as usize;
+        let count = got.bytes.len() / size.max(1);
+        if size == 0 || count == 0 {
+            out.push_str("{...}");
+            return;
+        }
+        let array = got.len as usize > size || count > 1;
+        if array {
+            out.push('[');
+        }
+        for i in 0..count {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.one_struct(s, &got.bytes[i * size..(i + 1) * size], out);
+        }
+        if array {
+            if got.truncated {
+                out.push_str(", ...");
+            }
+            out.push(']');
+        }
+    }
+
+    fn one_struct(&self, s: Struct, b: &[u8], out: &mut String) {
+        let f = Fields(b);
+        let _ = match s {
+            Struct::Stat => {
+                let l = self.arch.stat_layout();
+                let mode = f.uint(l.mode) as u32;
+                write!(
+                    out,
+                    "{{st_dev={}, st_ino={}, st_mode={}, st_nlink={}, st_uid={}, st_gid={}, st_size={}, st_blocks={}, st_mtime={}}}",
+                    f.uint(l.dev),
+                    f.uint(l.ino),
+                    file_mode(mode),
+                    f.uint(l.nlink),
+                    f.uint(l.uid),
+                    f.uint(l.gid),
+                    f.int((l.size.0, 8)),
+                    f.int((l.blocks.0, 8)),
+                    timespec(f.int((l.mtime, 8)), f.int((l.mtime + 8, 8))),
+                )
+            }
+            Struct::Statx => write!(
+                out,
+                "{{stx_mask={:#x}, stx_blksize={}, stx_nlink={}, stx_uid={}, stx_gid={}, stx_mode={}, stx_ino={}, stx_size={}, stx_blocks={}, stx_mtime={}}}",
+                f.uint((0, 4)),
+                f.uint((4, 4)),
+                f.uint((16, 4)),
+                f.uint((20, 4)),
+                f.uint((24, 4)),
+                file_mode(f.uint((28, 2)) as u32),
+                f.uint((32, 8)),
+                f.uint((40, 8)),
+                f.uint((48, 8)),
+                timespec(f.int((112, 8)), f.uint((120, 4)) as i64),
+            ),
+            Struct::Statfs => write!(
+                out,
+                "{{f_type={:#x}, f_bsize={}, f_blocks={}, f_bfree={}, f_bavail={}, f_files={}, f_ffree={}, f_namelen={}}}",
+                f.uint((0, 8)),
+                f.int((8, 8)),
+                f.uint((16, 8)),
+                f.uint((24, 8)),
+                f.uint((32, 8)),
+                f.uint((40, 8)),
+                f.uint((48, 8)),
+                f.int((64, 8)),
+            ),
+            Struct::Timespec => write!(out, "{}", timespec(f.int((0, 8)), f.int((8, 8)))),
+            Struct::Timeval => write!(
+                out,
+                "{{tv_sec={}, tv_usec={}}}",
+                f.int((0, 8)),
+                f.int((8, 8))
+            ),
+            Struct::Timezone => write!(
+                out,
+                "{{tz_minuteswest={}, tz_dsttime={}}}",
+                f.int((0, 4)),
+                f.int((4, 4))
+            ),
+            Struct::Itimerspec => write!(
+                out,
+                "{{it_interval={}, it_value={}}}",
+                timespec(f.int((0, 8)), f.int((8, 8))),
+                timespec(f.int((16, 8)), f.int((24, 8)))
+            ),
+            Struct::Itimerval => write!(
+                out,
+                "{{it_interval={{tv_sec={}, tv_usec={}}}, it_value={{tv_sec={}, tv_usec={}}}}}",
+                f.int((0, 8)),
+                f.int((8, 8)),
+                f.int((16, 8)),
+                f.int((24, 8))
+            ),
+            Struct::Utsname => {
+                let field = |i: usize| {
+                    let s = &b[i * 65..(i + 1) * 65];
+                    let end = s.iter().position(|&c| c == 0).unwrap_or(s.len());
+                    let mut q = String::new();
+                    quote(&s[..end], &mut q);
+                    q
+                };
+                write!(
+                    out,
+                    "{{sysname={}, nodename={}, release={}, version={}, machine={}}}",
+                    field(0),
+                    field(1),
+                    field(2),
+                    field(3),
+                    field(4)
+                )
+            }
+            Struct::Rlimit => write!(
+                out,
+                "{{rlim_cur={}, rlim_max={}}}",
+                rlim(f.uint((0, 8))),
+                rlim(f.uint((8, 8)))
+            ),
+            Struct::Rusage => write!(
+                out,
+                "{{ru_utime={{tv_sec={}, tv_usec={}}}, ru_stime={{tv_sec={}, tv_usec={}}}, ru_maxrss={}, ru_minflt={}, ru_majflt={}, ru_nvcsw={}, ru_nivcsw={}}}",
+                f.int((0, 8)),
+                f.int((8, 8)),
+                f.int((16, 8)),
+                f.int((24, 8)),
+                f.int((32, 8)),
+                f.int((64, 8)),
+                f.int((72, 8)),
+                f.int((128, 8)),
+                f.int((136, 8)),
+            ),
+            Struct::Sysinfo => write!(
+                out,
+                "{{uptime={}, loads=[{}, {}, {}], totalram={}, freeram={}, procs={}, mem_unit={}}}",
+                f.int((0, 8)),
+                f.uint((8, 8)),
+                f.uint((16, 8)),
+                f.uint((24, 8)),
+                f.uint((32, 8)),
+                f.uint((40, 8)),
+                f.uint((80, 2)),
+                f.uint((104, 4)),
+            ),
+            Struct::Tms => write!(
+                out,
+                "{{tms_utime={}, tms_stime={}, tms_cutime={}, tms_cstime={}}}",
+                f.int((0, 8)),
+                f.int((8, 8)),
+                f.int((16, 8)),
+                f.int((24, 8))
+            ),
+            Struct::EpollEvent => {
+                // x86_64 packs it: data right after the 4-byte events.
+                let data_at = if b.len() == 12 { 4 } else { 8 };
+                write!(
+                    out,
+                    "{{events={}, data={:#x}}}",
+                    flags_text(values::EPOLL_EVENTS, f.uint((0, 4))),
+                    f.uint((data_at, 8))
+                )
+            }
+            Struct::Pollfd => write!(
+                out,
+                "{{fd={}, events={}, revents={}}}",
+                f.int((0, 4)),
+                flags_text(values::POLL_EVENTS, f.uint((4, 2))),
+                flags_text(values::POLL_EVENTS, f.uint((6, 2)))
+            ),
+            Struct::Sigset => write!(out, "{}", sigset(f.uint((0, 8)))),
+            Struct::Siginfo => write!(
+                out,
+                "{{si_signo={}, si_code={}, si_pid={}, si_uid={}}}",
+                name_of(values::SIGNALS, f.uint((0, 4))).unwrap_or("0"),
+                f.int((8, 4)),
+                f.int((16, 4)),
+                f.uint((20, 4))
+            ),
+            Struct::Sigaction => {
+                let mask_at = if b.len() == 24 { 16 } else { 24 };
+                let handler = f.uint((0, 8));
+                let handler = match handler {
+                    0 => "SIG_DFL".to_owned(),
+                    1 => "SIG_IGN".to_owned(),
+                    h => format!("{h:#x}"),
+                };
+                write!(
+                    out,
+                    "{{sa_handler={handler}, sa_mask={}, sa_flags={:#x}}}",
+                    sigset(f.uint((mask_at, 8))),
+                    f.uint((8, 8))
+                )
+            }
+            Struct::Stack => write!(
+                out,
+                "{{ss_sp={:#x}, ss_flags={}, ss_size={}}}",
+                f.uint((0, 8)),
+                f.int((8, 4)),
+                f.uint((16, 8))
+            ),
+            Struct::SchedParam => write!(out, "{{sched_priority={}}}", f.int((0, 4))),
+            Struct::Int => write!(out, "[{}]", f.int((0, 4))),
+            Struct::IntPair => write!(out, "[{}, {}]", f.int((0, 4)), f.int((4, 4))),
+            Struct::Long => write!(out, "[{}]", f.int((0, 8))),
+            Struct::OpenHow => write!(
+                out,
+                "{{flags={}, mode=0{:o}, resolve={:#x}}}",
+                self.open_flags(f.uint((0, 8)) as u32),
+                f.uint((8, 8)),
+                f.uint((16, 8))
+            ),
+            Struct::CloneArgs => write!(
+                out,
+                "{{flags={}, exit_signal={}, stack={:#x}, stack_size={:#x}, tls={:#x}}}",
+                flags_text(values::CLONE_FLAGS, f.uint((0, 8))),
+                name_of(values::SIGNALS, f.uint((32, 8))).unwrap_or("0"),
+                f.uint((40, 8)),
+                f.uint((48, 8)),
+                f.uint((56, 8))
+            ),
+            Struct::CapData => write!(
+                out,
+                "{{effective={:#x}, permitted={:#x}, inheritable={:#x}}}",
+                f.uint((0, 4)) | (f.uint((12, 4)) << 32),
+                f.uint((4, 4)) | (f.uint((16, 4)) << 32),
+                f.uint((8, 4)) | (f.uint((20, 4)) << 32)
+            ),
+            Struct::MqAttr => write!(
+                out,
+                "{{mq_flags={}, mq_maxmsg={}, mq_msgsize={}, mq_curmsgs={}}}",
+                f.int((0, 8)),
+                f.int((8, 8)),
+                f.int((16, 8)),
+                f.int((24, 8))
+            ),
+            Struct::IoEvent => write!(
+                out,
+                "{{data={:#x}, obj={:#x}, res={}, res2={}}}",
+                f.uint((0, 8)),
+                f.uint((8, 8)),
+                f.int((16, 8)),
+                f.int((24, 8))
+            ),
+            Struct::Cachestat => write!(
+                out,
+                "{{nr_cache={}, nr_dirty={}, nr_writeback={}, nr_evicted={}, nr_recently_evicted={}}}",
+                f.uint((0, 8)),
+                f.uint((8, 8)),
+                f.uint((16, 8)),
+                f.uint((24, 8)),
+                f.uint((32, 8))
+            ),
+            Struct::SockaddrStorage => {
+                sockaddr(b, out);
+                Ok(())
+            }
+            _ => {
+                out.push_str("0x");
+                for byte in b {
+                    let _ = write!(out, "{byte:02x}");
+                }
+                Ok(())
+            }
+        };
+    }
+}
+
+/// Little-endian fields of a captured struct; missing bytes read as 0.
+struct Fields<'a>(&'a [u8]);
+
+impl Fields<'_> {
+    fn uint(&self, (at, width): (usize, usize)) -> u64 {
+        let mut v = [0u8; 8];
+        if let Some(src) = self.0.get(at..at + width) {
+            v[..width].copy_from_slice(src);
+        }
+        u64::from_le_bytes(v)
+    }
+
+    fn int(&self, (at, width): (usize, usize)) -> i64 {
+        let v = self.uint((at, width));
+        let shift = 64 - 8 * width as u32;
+        ((v << shift) as i64) >> shift
+    }
+}
+
+fn pointer(raw: u64, out: &mut String) {
+    if raw == 0 {
+        out.push_str("NULL");
+    } else {
+        let _ = write!(out, "{raw:#x}");
+    }
+}
+
+fn timespec(sec: i64, nsec: i64) -> String {
+    format!("{{tv_sec={sec}, tv_nsec={nsec}}}")
+}
+
+fn rlim(v: u64) -> String {
+    if v == u64::MAX {
+        "RLIM_INFINITY".to_owned()
+    } else {
+        v.to_string()
+    }
+}
+
+/// `S_IFREG|0644`.
+pub fn file_mode(mode: u32) -> String {
+    let kind = name_of(values::FILE_TYPES, u64::from(mode & 0o170000));
+    match kind {
+        Some(kind) => format!("{kind}|0{:o}", mode & 0o7777),
+        None => format!("0{:o}", mode),
+    }
+}
+
+/// `[INT TERM]`, `~[]` for all signals blocked.
+fn sigset(bits: u64) -> String {
+    if bits == u64::MAX {
+        return "~[]".to_owned();
+    }
+    let names: Vec<String> = (1..=64)
+        .filter(|s| bits & (1u64 << (s - 1)) != 0)
+        .map(|s| {
+            name_of(values::SIGNALS, s).map_or_else(
+                || format!("RT_{}", s.saturating_sub(32)),
+                |n| n.trim_start_matches("SIG").to_owned(),
+            )
+        })
+        .collect();
+    format!("[{}]", names.join(" "))
+}
+
+/// A socket address: `{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("1.2.3.4")}`.
+fn sockaddr(b: &[u8], out: &mut String) {
+    let f = Fields(b);
+    let family = f.uint((0, 2));
+    let _ = match family {
+        2 if b.len() >= 8 => write!(
+            out,
+            "{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(\"{}.{}.{}.{}\")}}",
+            u16::from_be_bytes([b[2], b[3]]),
+            b[4],
+            b[5],
+            b[6],
+            b[7]
+        ),
+        10 if b.len() >= 24 => {
+            let addr = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&b[8..24]).expect("16"));
+            write!(
+                out,
+                "{{sa_family=AF_INET6, sin6_port=htons({}), sin6_addr=\"{addr}\"}}",
+                u16::from_be_bytes([b[2], b[3]])
+            )
+        }
+        1 => {
+            let path = &b[2.min(b.len())..];
+            let mut q = String::new();
+            if path.first() == Some(&0) && path.len() > 1 {
+                // abstract socket
+                q.push('@');
+                quote(&path[1..], &mut q);
+            } else {
+                let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
+                quote(&path[..end], &mut q);
+            }
+            write!(out, "{{sa_family=AF_UNIX, sun_path={q}}}")
+        }
+        other => write!(
+            out,
+            "{{sa_family={}, ...}}",
+            name_of(values::ADDRESS_FAMILIES, other)
+                .map_or_else(|| other.to_string(), str::to_owned)
+        ),
+    };
+}
+
+/// A C string literal for `bytes`: printable ASCII as is, everything else escaped, so no
+/// byte can break a line of output.
+pub fn quote(bytes: &[u8], out: &mut String) {
+    out.push('"');
+    for &b in bytes {
+        match b {
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        let mut s = String::new();
+        quote(b"a\nb\0\"", &mut s);
+        assert_eq!(s, "\"a\\nb\\x00\\\"\"");
+    }
+
+    #[test]
+    fn modes_and_sets() {
+        assert_eq!(file_mode(0o100644), "S_IFREG|0644");
+        assert_eq!(file_mode(0o40755), "S_IFDIR|0755");
+        assert_eq!(sigset((1 << 1) | (1 << 14)), "[INT TERM]");
+    }
+
+    #[test]
+    fn open_flags_differ_on_arm64() {
+        let x86 = Decoder::new(Arch::X86_64).unwrap();
+        let arm = Decoder::new(Arch::Aarch64).unwrap();
+        assert_eq!(x86.open_flags(0o2200000), "O_RDONLY|O_DIRECTORY|O_CLOEXEC");
+        assert_eq!(arm.open_flags(0o2040000), "O_RDONLY|O_DIRECTORY|O_CLOEXEC");
+        assert_eq!(x86.open_flags(0o101), "O_WRONLY|O_CREAT");
+    }
+
+    #[test]
+    fn socket_addresses() {
+        let mut s = String::new();
+        sockaddr(&[2, 0, 0, 80, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], &mut s);
+        assert_eq!(
+            s,
+            "{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr(\"127.0.0.1\")}"
+        );
+    }
+}
