@@ -3,6 +3,9 @@
 use std::{io, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
+use syscord_arch::Arch;
+use syscord_common::{DEFAULT_SNAP_LEN, MAX_SNAP_LEN, SEGMENT_SIZE};
+use syscord_handlers::Policy;
 
 use crate::{
     dump::{self, DumpError, DumpFormat},
@@ -25,6 +28,23 @@ enum Command {
     Record(RecordArgs),
     /// Print a recording, one syscall per line, in time order.
     Dump(DumpArgs),
+    /// List every syscall of an architecture: number, class and what is captured.
+    Handlers(HandlersArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct HandlersArgs {
+    /// x86_64, aarch64 or riscv64 (default: this machine's).
+    #[arg(long, value_parser = parse_arch)]
+    arch: Option<Arch>,
+    /// text (one line per syscall) or json (one object per line).
+    #[arg(long, value_enum, default_value = "text")]
+    format: DumpFormat,
+}
+
+fn parse_arch(s: &str) -> Result<Arch, String> {
+    s.parse()
+        .map_err(|e: syscord_arch::UnknownArch| e.to_string())
 }
 
 #[derive(Debug, clap::Args)]
@@ -32,10 +52,27 @@ struct RecordArgs {
     /// Where to write the recording.
     #[arg(short, long, value_name = "FILE", default_value = "syscord.rec")]
     output: PathBuf,
-    /// Size of each CPU's ring buffer: a power of two, at least 1M (K, M, G suffixes).
+    /// Size of each CPU's ring buffer: a power of two, at least 2M (K, M, G suffixes).
     /// Default: 64M shared among the CPUs, at most 16M each.
     #[arg(long, value_name = "SIZE", value_parser = parse_ring_size)]
     buffer_size: Option<u64>,
+    /// Bytes captured per buffer at most (file and socket content, paths, structs).
+    #[arg(short = 's', long, value_name = "N", default_value_t = DEFAULT_SNAP_LEN,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SNAP_LEN)))]
+    snap_len: u32,
+    /// Capture buffers whole, up to 32 KiB each (the per-record maximum is 4 such buffers).
+    #[arg(long, conflicts_with = "snap_len")]
+    full: bool,
+    /// Also capture the content that write-content syscalls send (write, sendto, ...).
+    #[arg(long)]
+    capture_writes: bool,
+    /// Capture the inputs of write-status syscalls (paths of mkdir, unlink, ...) when they
+    /// succeed too, not only when they fail.
+    #[arg(long)]
+    capture_inputs: bool,
+    /// Record registers only: no memory at all.
+    #[arg(long, conflicts_with_all = ["capture_writes", "capture_inputs", "full"])]
+    no_data: bool,
     /// How long the drain sleeps when it finds every ring empty (ms). Longer polls cost less
     /// CPU and need bigger rings.
     #[arg(long, value_name = "MS", default_value_t = 10)]
@@ -81,9 +118,9 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 fn parse_ring_size(s: &str) -> Result<u64, String> {
     let bytes = parse_size(s)?;
-    if !bytes.is_power_of_two() || bytes < (1 << 20) {
+    if !bytes.is_power_of_two() || bytes < SEGMENT_SIZE {
         return Err(format!(
-            "ring buffer size must be a power of two of at least 1M, not {s}"
+            "ring buffer size must be a power of two of at least 2M, not {s}"
         ));
     }
     if bytes > (1 << 30) {
@@ -117,8 +154,17 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                         .buffer_size
                         .unwrap_or_else(|| ProbeOptions::default_ring_bytes_per_cpu(cpus)),
                     btf: args.btf,
+                    snap_len: if args.full {
+                        MAX_SNAP_LEN
+                    } else {
+                        args.snap_len
+                    },
                 },
-                snap_len: 256,
+                policy: Policy {
+                    capture_writes: args.capture_writes,
+                    capture_ws_inputs: args.capture_inputs,
+                    capture_memory: !args.no_data,
+                },
                 idle_sleep: Duration::from_millis(args.poll_interval),
             };
             let outcome = record::record(&options)?;
@@ -136,6 +182,13 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 }
             );
             Ok(ExitCode::from(outcome.exit_code.clamp(0, 255) as u8))
+        }
+        Command::Handlers(args) => {
+            let arch = args.arch.or(Arch::host()).ok_or(Error::Usage(
+                "unsupported host architecture: give --arch".into(),
+            ))?;
+            crate::handlers_cmd::run(arch, args.format)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Dump(args) => {
             let stdout = io::stdout().lock();
@@ -186,6 +239,8 @@ mod tests {
         assert!(parse_size("").is_err());
         assert!(parse_ring_size("3M").is_err());
         assert!(parse_ring_size("512K").is_err());
+        assert!(parse_ring_size("1M").is_err());
+        assert_eq!(parse_ring_size("2M"), Ok(2 << 20));
         assert_eq!(parse_ring_size("64M"), Ok(64 << 20));
         assert!(parse_ring_size("2G").is_err());
     }

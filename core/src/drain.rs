@@ -17,9 +17,11 @@ use std::{
 
 use nix::time::{ClockId, clock_gettime};
 use syscord_common::{
-    CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE, RecordHeader, SYSCALL_RECORD_SIZE,
-    SyscallBody, record_kind, rule_flags,
+    CAPTURE_HEADER_SIZE, CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE,
+    RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SyscallBody, capture_result, record_kind,
+    rule_flags,
 };
+use syscord_handlers::{Kind, Registry, Role};
 
 use crate::{
     format::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind, Writer},
@@ -39,6 +41,15 @@ pub struct DrainProgress {
     pub bytes: AtomicU64,
 }
 
+/// A capture as the kernel wrote it.
+#[derive(Debug)]
+struct RawCapture {
+    id: u8,
+    flags: u8,
+    orig_len: u64,
+    bytes: Vec<u8>,
+}
+
 /// A kernel record, parsed and owned.
 #[derive(Debug)]
 enum Raw {
@@ -46,6 +57,7 @@ enum Raw {
         header: RecordHeader,
         body: SyscallBody,
         returned: bool,
+        captures: Vec<RawCapture>,
     },
     Exec {
         header: RecordHeader,
@@ -109,10 +121,14 @@ fn parse(bytes: &[u8]) -> Option<Raw> {
             if bytes.len() < SYSCALL_RECORD_SIZE as usize {
                 return None;
             }
+            let body: SyscallBody = read(bytes, body_at)?;
+            let data_end = (SYSCALL_RECORD_SIZE as usize).checked_add(body.data_len as usize)?;
+            let data = bytes.get(SYSCALL_RECORD_SIZE as usize..data_end)?;
             Some(Raw::Syscall {
                 header,
-                body: read(bytes, body_at)?,
+                body,
                 returned: header.kind == record_kind::SYSCALL,
+                captures: parse_captures(data)?,
             })
         }
         record_kind::EXEC => {
@@ -149,6 +165,25 @@ fn parse(bytes: &[u8]) -> Option<Raw> {
     }
 }
 
+/// The captures after a syscall body: a header and its bytes (padded to 8) each.
+fn parse_captures(mut data: &[u8]) -> Option<Vec<RawCapture>> {
+    let mut captures = Vec::new();
+    while !data.is_empty() {
+        let header: CaptureHeader = read(data, 0)?;
+        let start = CAPTURE_HEADER_SIZE as usize;
+        let end = start.checked_add(header.data_len as usize)?;
+        captures.push(RawCapture {
+            id: header.id,
+            flags: header.flags,
+            orig_len: header.orig_len,
+            bytes: data.get(start..end)?.to_vec(),
+        });
+        let padded = end.div_ceil(RECORD_ALIGN as usize) * RECORD_ALIGN as usize;
+        data = data.get(padded.min(data.len())..)?;
+    }
+    Some(captures)
+}
+
 /// What an exec left for its execve record.
 struct ExecDetails {
     path: Vec<u8>,
@@ -157,8 +192,8 @@ struct ExecDetails {
 }
 
 /// Per-thread state that turns kernel records into file records.
-#[derive(Default)]
 struct Tracker {
+    registry: Registry,
     comms: HashMap<u32, Vec<u8>>,
     exec_details: HashMap<u32, ExecDetails>,
 }
@@ -187,6 +222,36 @@ fn task(cpu: u32, header: &RecordHeader, kind: TaskEventKind) -> Option<Record> 
 }
 
 impl Tracker {
+    fn new(registry: Registry) -> Tracker {
+        Tracker {
+            registry,
+            comms: HashMap::new(),
+            exec_details: HashMap::new(),
+        }
+    }
+
+    /// The handler's name for capture `id` of syscall `nr`.
+    fn capture_name(&self, nr: u32, id: u8) -> String {
+        self.registry
+            .get(nr)
+            .and_then(|h| h.captures.get(id as usize))
+            .map_or_else(|| format!("capture{id}"), |c| c.name.to_owned())
+    }
+
+    /// The names of an exec syscall's path and argv captures.
+    fn exec_capture_names(&self, nr: u32) -> (String, String) {
+        let handler = self.registry.get(nr);
+        let find = |pick: &dyn Fn(&syscord_handlers::Capture) -> bool, fallback: &str| {
+            handler
+                .and_then(|h| h.captures.iter().find(|c| pick(c)))
+                .map_or_else(|| fallback.to_owned(), |c| c.name.to_owned())
+        };
+        (
+            find(&|c| c.kind == Kind::CString, "filename"),
+            find(&|c| c.role == Role::Exec, "argv"),
+        )
+    }
+
     fn comm(&mut self, pid: u32, tid: u32) -> Vec<u8> {
         self.comms
             .entry(tid)
@@ -200,20 +265,31 @@ impl Tracker {
                 header,
                 body,
                 returned,
+                captures: raw_captures,
             } => {
                 let flags = u32::from(header.flags);
-                let mut captures = Vec::new();
+                let mut captures: Vec<Capture> = raw_captures
+                    .into_iter()
+                    .map(|c| Capture {
+                        name: self.capture_name(body.nr, c.id),
+                        len: c.orig_len,
+                        truncated: c.flags & capture_result::TRUNCATED != 0,
+                        bytes: c.bytes,
+                    })
+                    .collect();
                 if flags & rule_flags::EXEC != 0
                     && let Some(exec) = self.exec_details.remove(&header.tid)
                 {
+                    let (path_name, argv_name) = self.exec_capture_names(body.nr);
+                    captures.retain(|c| c.name != path_name);
                     captures.push(Capture {
-                        name: "filename".into(),
+                        name: path_name,
                         len: exec.path.len() as u64,
                         truncated: false,
                         bytes: exec.path,
                     });
                     captures.push(Capture {
-                        name: "argv".into(),
+                        name: argv_name,
                         len: u64::from(exec.argv_full_len),
                         truncated: (exec.argv.len() as u64) < u64::from(exec.argv_full_len),
                         bytes: exec.argv,
@@ -320,14 +396,14 @@ fn boot_ns() -> u64 {
 }
 
 impl<W: Write> Drain<W> {
-    pub fn new(rings: Rings, writer: Writer<W>) -> Self {
+    pub fn new(rings: Rings, writer: Writer<W>, registry: Registry) -> Self {
         let cpus = rings.cpus();
         Drain {
             rings,
             writer,
             queues: (0..cpus).map(|_| VecDeque::new()).collect(),
             last_seq: vec![0; cpus],
-            tracker: Tracker::default(),
+            tracker: Tracker::new(registry),
             gap_lost: 0,
             corrupt: Vec::new(),
             unparsed: 0,
@@ -488,6 +564,10 @@ impl<W: Write> Drain<W> {
 mod tests {
     use super::*;
 
+    fn tracker() -> Tracker {
+        Tracker::new(Registry::new(syscord_arch::Arch::X86_64).unwrap())
+    }
+
     fn header(kind: u16, tid: u32, ts: u64) -> RecordHeader {
         RecordHeader {
             len: 0,
@@ -502,7 +582,7 @@ mod tests {
 
     #[test]
     fn children_inherit_names_and_exec_renames() {
-        let mut t = Tracker::default();
+        let mut t = tracker();
         t.comms.insert(10, b"parent".to_vec());
         let fork = t.process(
             0,
@@ -534,7 +614,7 @@ mod tests {
 
     #[test]
     fn execve_gets_the_exec_details() {
-        let mut t = Tracker::default();
+        let mut t = tracker();
         let mut comm = [0u8; 16];
         comm[..2].copy_from_slice(b"ls");
         t.process(
@@ -564,6 +644,7 @@ mod tests {
                     ..Default::default()
                 },
                 returned: true,
+                captures: vec![],
             },
         ) else {
             panic!("no syscall record")

@@ -7,13 +7,11 @@ use std::{
 };
 
 use serde_json::json;
-use syscord_arch::{SyscallTable, errno_description, errno_name};
+use syscord_handlers::decode::{Call, Captured, Decoder};
 
 use crate::{
     events::Reorder,
-    format::{
-        Chunk, FormatError, Header, Reader, Record, Summary, SyscallEvent, TaskEvent, TaskEventKind,
-    },
+    format::{Chunk, FormatError, Header, Reader, Record, Summary, TaskEvent, TaskEventKind},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -118,7 +116,7 @@ impl<W: Write> Sink<'_, W> {
 
 struct Printer<'h> {
     header: &'h Header,
-    table: &'static SyscallTable,
+    decoder: Decoder,
     format: DumpFormat,
 }
 
@@ -126,15 +124,13 @@ impl<'h> Printer<'h> {
     fn new(header: &'h Header, format: DumpFormat) -> Self {
         Printer {
             header,
-            table: SyscallTable::of(header.arch),
+            decoder: Decoder::new(header.arch).expect("the built-in handlers are consistent"),
             format,
         }
     }
 
     fn name(&self, nr: u32) -> String {
-        self.table
-            .name(nr)
-            .map_or_else(|| format!("syscall_{nr}"), str::to_owned)
+        self.decoder.name(nr)
     }
 
     fn format(&self, item: &Record, out: &mut String) {
@@ -179,21 +175,31 @@ impl<'h> Printer<'h> {
             Record::Syscall(event) => {
                 let _ = write!(
                     out,
-                    "{:>12.6} {}/{} {} {}(",
+                    "{:>12.6} {}/{} {} ",
                     secs(event.ts_ns),
                     event.pid,
                     event.tid,
                     escape(&event.comm),
-                    self.name(event.nr)
                 );
-                for (i, &arg) in event.args.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    push_raw_arg(out, arg);
-                }
-                out.push_str(") = ");
-                push_return(out, event);
+                let captures: Vec<Captured<'_>> = event
+                    .captures
+                    .iter()
+                    .map(|c| Captured {
+                        name: &c.name,
+                        len: c.len,
+                        truncated: c.truncated,
+                        bytes: &c.bytes,
+                    })
+                    .collect();
+                self.decoder.format(
+                    &Call {
+                        nr: event.nr,
+                        args: event.args,
+                        ret: event.returned.then_some(event.ret),
+                        captures: &captures,
+                    },
+                    out,
+                );
             }
         }
     }
@@ -278,50 +284,6 @@ impl<'h> Printer<'h> {
     }
 }
 
-/// Raw argument without knowing its type: small numbers and small negative ones in decimal,
-/// everything else (pointers, flags) in hex.
-fn push_raw_arg(out: &mut String, arg: u64) {
-    let signed = arg as i64;
-    // An int argument may arrive sign-extended or, from a 32-bit register move, not.
-    let low = arg as u32 as i32;
-    if arg < 0x10000 {
-        let _ = write!(out, "{arg}");
-    } else if (-4096..0).contains(&signed) {
-        let _ = write!(out, "{signed}");
-    } else if arg >> 32 == 0 && (-4096..0).contains(&low) {
-        let _ = write!(out, "{low}");
-    } else {
-        let _ = write!(out, "{arg:#x}");
-    }
-}
-
-/// `= 3`, `= -1 ENOENT (No such file or directory)`, `= ?` for no return.
-fn push_return(out: &mut String, event: &SyscallEvent) {
-    if !event.returned {
-        out.push('?');
-        return;
-    }
-    let ret = event.ret;
-    if (-4095..0).contains(&ret) {
-        let errno = -ret;
-        match (errno_name(errno), errno_description(errno)) {
-            (Some(name), Some(desc)) => {
-                let _ = write!(out, "-1 {name} ({desc})");
-            }
-            (Some(name), None) => {
-                let _ = write!(out, "-1 {name}");
-            }
-            _ => {
-                let _ = write!(out, "-1 errno {errno}");
-            }
-        }
-    } else if ret > 0xffff {
-        let _ = write!(out, "{ret:#x}");
-    } else {
-        let _ = write!(out, "{ret}");
-    }
-}
-
 /// "exited with 3", "killed by SIGSEGV (core dumped)", like strace's last line.
 fn describe_wait_status(status: u32) -> String {
     let signal = status & 0x7f;
@@ -386,16 +348,5 @@ mod tests {
             "killed by SIGSEGV (core dumped)"
         );
         assert_eq!(describe_wait_status(9), "killed by SIGKILL");
-    }
-
-    #[test]
-    fn raw_args() {
-        let mut s = String::new();
-        push_raw_arg(&mut s, (-100i64) as u64);
-        s.push(' ');
-        push_raw_arg(&mut s, 3);
-        s.push(' ');
-        push_raw_arg(&mut s, 0x7ffd_0000_1000);
-        assert_eq!(s, "-100 3 0x7ffd00001000");
     }
 }

@@ -38,6 +38,8 @@ pub enum Error {
     Io(#[from] io::Error),
     #[error("internal error: {0}")]
     Internal(&'static str),
+    #[error("internal error in the syscall handlers: {0}")]
+    Handlers(String),
 }
 
 impl Error {

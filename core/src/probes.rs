@@ -36,10 +36,13 @@ pub struct ProbeOptions {
     pub ring_bytes_per_cpu: u64,
     /// Kernel BTF to use instead of /sys/kernel/btf/vmlinux.
     pub btf: Option<PathBuf>,
+    /// Bytes captured per buffer at most.
+    pub snap_len: u32,
 }
 
 impl ProbeOptions {
-    /// Default ring size: 64 MiB in all, split over the CPUs, between 1 and 16 MiB per CPU.
+    /// Default ring size: 64 MiB in all, split over the CPUs, between one segment (2 MiB) and
+    /// 16 MiB per CPU.
     pub fn default_ring_bytes_per_cpu(cpus: usize) -> u64 {
         let share = (64u64 << 20) / cpus.max(1) as u64;
         let power = if share.is_power_of_two() {
@@ -95,7 +98,7 @@ impl Probes {
         let segments_per_cpu = (options.ring_bytes_per_cpu / SEGMENT_SIZE).max(1);
         if !segments_per_cpu.is_power_of_two() {
             return Err(Error::Usage(
-                "the ring size per CPU must be a power of two of at least 1M".into(),
+                "the ring size per CPU must be a power of two of at least 2M".into(),
             ));
         }
         let field = |s: &str, f: &str| btf.field_offset(s, f).map_err(btf_error);
@@ -110,6 +113,8 @@ impl Probes {
             mm_arg_start: field("mm_struct", "arg_start")?,
             mm_arg_end: field("mm_struct", "arg_end")?,
             bprm_filename: field("linux_binprm", "filename")?,
+            snap_len: options.snap_len,
+            _pad: 0,
         };
         let aya_btf =
             aya::Btf::parse_file(&btf_path, aya::Endianness::default()).map_err(btf_error)?;
@@ -240,6 +245,6 @@ mod tests {
         assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(2), 16 << 20);
         assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(8), 8 << 20);
         assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(12), 4 << 20);
-        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(256), 1 << 20);
+        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(256), SEGMENT_SIZE);
     }
 }

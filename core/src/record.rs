@@ -21,6 +21,7 @@ use nix::{
     time::{ClockId, clock_gettime},
 };
 use syscord_arch::Arch;
+use syscord_handlers::{Policy, Registry};
 
 use crate::{
     drain::{Drain, DrainProgress},
@@ -28,7 +29,6 @@ use crate::{
     format::{Header, Summary, Writer},
     preflight,
     probes::{ProbeOptions, Probes, possible_cpus},
-    rules,
     spawn::{Paused, wait_exit_code},
 };
 
@@ -37,7 +37,8 @@ pub struct RecordOptions {
     pub output: PathBuf,
     pub command: Vec<String>,
     pub probes: ProbeOptions,
-    pub snap_len: u32,
+    /// What to capture beyond the registers.
+    pub policy: Policy,
     /// How long the drain sleeps when it finds the ring buffer empty.
     pub idle_sleep: Duration,
 }
@@ -118,7 +119,8 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
     // Before loading anything: a missing command is the commonest mistake.
     let child = Paused::spawn(&options.command)?;
 
-    let rules = rules::for_arch(arch);
+    let registry = Registry::new(arch).map_err(|e| Error::Handlers(e.to_string()))?;
+    let rules = registry.rules(&options.policy);
     let mut probes = Probes::load(&options.probes, &rules)?;
     let cpus = possible_cpus()?;
 
@@ -129,14 +131,14 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         hostname: uname.nodename().to_string_lossy().into_owned(),
         start_wall_ns: now_ns(ClockId::CLOCK_REALTIME)?,
         start_boot_ns: now_ns(ClockId::CLOCK_BOOTTIME)?,
-        snap_len: options.snap_len,
+        snap_len: options.probes.snap_len,
         command: options.command.clone(),
         syscord_version: env!("CARGO_PKG_VERSION").to_owned(),
         cpus: cpus as u32,
     };
     let writer =
         Writer::new(BufWriter::with_capacity(1 << 20, file), &header).map_err(output_error)?;
-    let drain = Drain::new(probes.rings()?, writer);
+    let drain = Drain::new(probes.rings()?, writer, registry);
 
     probes.arm(child.pid())?;
     let stop = Arc::new(AtomicBool::new(false));

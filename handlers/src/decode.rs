@@ -149,6 +149,7 @@ impl Decoder {
                     write!(out, "{fd}")
                 }
             }
+            Value::Mode if raw as u32 == 0 => write!(out, "0"),
             Value::Mode => write!(out, "0{:o}", raw as u32),
             Value::Flags(names) => write!(out, "{}", flags_text(names, raw)),
             Value::Enum(names) => match name_of(names, raw) {
@@ -156,6 +157,20 @@ impl Decoder {
                 None => write!(out, "{}", raw as i64),
             },
             Value::OpenFlags => write!(out, "{}", self.open_flags(raw as u32)),
+            Value::Op {
+                commands,
+                mask,
+                flags,
+            } => {
+                let command = name_of(commands, raw & mask)
+                    .map_or_else(|| (raw & mask).to_string(), str::to_owned);
+                let rest = raw & !mask & 0xffff_ffff;
+                if rest == 0 {
+                    write!(out, "{command}")
+                } else {
+                    write!(out, "{command}|{}", flags_text(flags, rest))
+                }
+            }
             Value::Signal => match name_of(values::SIGNALS, raw & 0xffff_ffff) {
                 Some(name) => write!(out, "{name}"),
                 None if raw == 0 => write!(out, "0"),
@@ -218,10 +233,12 @@ impl Decoder {
                 out.push(']');
             }
             Show::Hex => {
-                out.push_str("0x");
+                // Binary data: every byte as \xNN, like strace -xx.
+                out.push('"');
                 for b in got.bytes {
-                    let _ = write!(out, "{b:02x}");
+                    let _ = write!(out, "\\x{b:02x}");
                 }
+                out.push('"');
                 if got.truncated {
                     out.push_str("...");
                 }
@@ -640,6 +657,21 @@ mod tests {
         let mut s = String::new();
         quote(b"a\nb\0\"", &mut s);
         assert_eq!(s, "\"a\\nb\\x00\\\"\"");
+    }
+
+    #[test]
+    fn commands_with_flags() {
+        let x86 = Decoder::new(Arch::X86_64).unwrap();
+        let mut s = String::new();
+        x86.scalar(values::SOCKET_TYPE, 0o2000001, &mut s);
+        s.push(' ');
+        x86.scalar(values::FUTEX_OP, 128, &mut s);
+        s.push(' ');
+        x86.scalar(values::SOCKET_TYPE, 3, &mut s);
+        assert_eq!(
+            s,
+            "SOCK_STREAM|SOCK_CLOEXEC FUTEX_WAIT|FUTEX_PRIVATE_FLAG SOCK_RAW"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! ([`decode`]). Adding a syscall is adding one `submit!` (see CONTRIBUTING.md).
 
 pub mod decode;
-mod registry;
+pub mod registry;
 pub mod values;
 
 mod families;

@@ -29,6 +29,13 @@ pub enum Value {
     Enum(Names),
     /// `open(2)` flags: the access mode and the flags, some of which differ on arm64.
     OpenFlags,
+    /// A command in the bits of `mask`, by name, with flags in the other bits:
+    /// `SOCK_STREAM|SOCK_CLOEXEC`, `FUTEX_WAIT|FUTEX_PRIVATE_FLAG`.
+    Op {
+        commands: Names,
+        mask: u64,
+        flags: Names,
+    },
     /// A signal number.
     Signal,
     /// The memory of capture n when it was captured; the pointer otherwise.
@@ -174,8 +181,8 @@ pub const ADDRESS_FAMILIES: Names = &[
     (44, "AF_XDP"),
 ];
 
-/// Socket type in the low bits, SOCK_NONBLOCK / SOCK_CLOEXEC above.
-pub const SOCKET_TYPES: Names = &[
+/// Socket types, in the low four bits of socket()'s `type`.
+pub const SOCKET_KINDS: Names = &[
     (1, "SOCK_STREAM"),
     (2, "SOCK_DGRAM"),
     (3, "SOCK_RAW"),
@@ -183,9 +190,17 @@ pub const SOCKET_TYPES: Names = &[
     (5, "SOCK_SEQPACKET"),
     (6, "SOCK_DCCP"),
     (10, "SOCK_PACKET"),
-    (0o4000, "SOCK_NONBLOCK"),
-    (0o2000000, "SOCK_CLOEXEC"),
 ];
+
+/// Flags above the socket type (socket, socketpair, accept4).
+pub const SOCKET_FLAGS: Names = &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")];
+
+/// socket()'s `type`: kind and flags.
+pub const SOCKET_TYPE: Value = Value::Op {
+    commands: SOCKET_KINDS,
+    mask: 0xf,
+    flags: SOCKET_FLAGS,
+};
 
 pub const MSG_FLAGS: Names = &[
     (0x1, "MSG_OOB"),
@@ -326,7 +341,14 @@ pub const POLL_EVENTS: Names = &[
     (0x2000, "POLLRDHUP"),
 ];
 
-pub const FUTEX_OPS: Names = &[
+/// futex()'s `op`: command and flags.
+pub const FUTEX_OP: Value = Value::Op {
+    commands: FUTEX_COMMANDS,
+    mask: 0x7f,
+    flags: &[(128, "FUTEX_PRIVATE_FLAG"), (256, "FUTEX_CLOCK_REALTIME")],
+};
+
+pub const FUTEX_COMMANDS: Names = &[
     (0, "FUTEX_WAIT"),
     (1, "FUTEX_WAKE"),
     (2, "FUTEX_FD"),
@@ -341,8 +363,6 @@ pub const FUTEX_OPS: Names = &[
     (11, "FUTEX_WAIT_REQUEUE_PI"),
     (12, "FUTEX_CMP_REQUEUE_PI"),
     (13, "FUTEX_LOCK_PI2"),
-    (128, "FUTEX_PRIVATE_FLAG"),
-    (256, "FUTEX_CLOCK_REALTIME"),
 ];
 
 pub const GRND_FLAGS: Names = &[

@@ -360,13 +360,13 @@ fn every_event_has_its_sequence_number() {
 
 #[test]
 fn losses_are_counted_in_the_kernel_and_marked_in_the_file() {
-    // A 1 MiB ring per CPU and a drain that only looks every 3 s: a burst of 300,000
+    // A 2 MiB ring per CPU and a drain that only looks every 3 s: a burst of 300,000
     // syscalls cannot fit.
     let scratch = Scratch::new("losses");
     let rec = record(
         &scratch,
         "burst",
-        &["--buffer-size", "1M", "--poll-interval", "3000"],
+        &["--buffer-size", "2M", "--poll-interval", "3000"],
         &[env!("CARGO_BIN_EXE_sc-loop"), "getppid", "300000"],
     );
     assert!(rec.output.status.success(), "{}", rec.stderr());

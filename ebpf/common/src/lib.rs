@@ -161,7 +161,13 @@ pub const SEGMENT_SIZE: u64 = 2 << 20;
 
 /// Largest record; a segment's memory is `SEGMENT_SIZE + SEGMENT_GUARD` bytes.
 pub const MAX_RECORD: u64 = 192 * 1024;
-pub const SEGMENT_GUARD: u64 = MAX_RECORD;
+/// Bytes after a segment that a record starting in it may use. More than `MAX_RECORD`: the
+/// verifier must see every write in bounds, and it knows the captures' running length only
+/// as "below [`CAPTURES_BOUND`]".
+pub const SEGMENT_GUARD: u64 = 320 * 1024;
+/// A power of two above the captures' total length; the eBPF program masks the running
+/// length with it to keep the verifier's state space small.
+pub const CAPTURES_BOUND: u64 = 256 * 1024;
 /// Bytes of one `RING_DATA` value.
 pub const SEGMENT_BYTES: u64 = SEGMENT_SIZE + SEGMENT_GUARD;
 
@@ -313,6 +319,11 @@ const _: () = assert!(core::mem::size_of::<SyscallRule>() == 72);
 const _: () = assert!(CAPTURE_HEADER_SIZE == 16);
 const _: () = assert!(EXEC_RECORD_MAX <= MAX_RECORD);
 const _: () = assert!(SYSCALL_RECORD_MAX <= MAX_RECORD);
+const _: () = assert!(SYSCALL_RECORD_MAX - SYSCALL_RECORD_SIZE <= CAPTURES_BOUND);
+const _: () = assert!(
+    SYSCALL_RECORD_SIZE + CAPTURES_BOUND + CAPTURE_HEADER_SIZE + MAX_SNAP_LEN as u64 + RECORD_ALIGN
+        <= SEGMENT_GUARD
+);
 const _: () = assert!((STRING_MAX as u64) <= MAX_SNAP_LEN as u64);
 
 /// Kernel facts userspace resolves from BTF, and sizes it chose, written into the program's

@@ -8,15 +8,15 @@ use aya_ebpf::helpers::{
     bpf_probe_read_user, bpf_probe_read_user_buf, bpf_probe_read_user_str_bytes,
 };
 use syscord_common::{
-    CAPTURE_HEADER_SIZE, CaptureHeader, CaptureRule, MAX_CAPTURES, MAX_SNAP_LEN, RECORD_ALIGN,
-    STRING_MAX, SYSCALL_RECORD_SIZE, SyscallRule, capture_flags, capture_kind, capture_result,
-    capture_when, len_from,
+    CAPTURE_HEADER_SIZE, CAPTURES_BOUND, CaptureHeader, CaptureRule, MAX_CAPTURES, MAX_SNAP_LEN,
+    RECORD_ALIGN, STRING_MAX, SYSCALL_RECORD_SIZE, SyscallRule, capture_flags, capture_kind,
+    capture_result, capture_when, len_from,
 };
 
 use crate::{PT_REGS, config, reg};
 
 /// Iovec entries read, at most.
-const MAX_IOV: u64 = 16;
+const MAX_IOV: u64 = 8;
 
 /// Argument `index` (0-5) from the saved registers. A match, because the verifier only lets
 /// BTF pointers be read at constant offsets.
@@ -49,8 +49,10 @@ fn length(rule: &CaptureRule, regs: *const u8, ret: i64) -> u64 {
         len_from::ARG => arg(regs, rule.len_arg),
         len_from::DEREF_U32 => user::<u32>(at()).map_or(0, u64::from),
         len_from::DEREF_U64 => user::<u64>(at()).unwrap_or(0),
-        len_from::RET_TIMES => ret.saturating_mul(size),
-        _ => arg(regs, rule.len_arg).saturating_mul(size),
+        // Counts are clamped to 32 bits and sizes are 32 bits: the product cannot overflow
+        // (and BPF has no 128-bit multiply for a saturating one).
+        len_from::RET_TIMES => ret.min(u64::from(u32::MAX)) * size,
+        _ => arg(regs, rule.len_arg).min(u64::from(u32::MAX)) * size,
     }
 }
 
@@ -78,15 +80,29 @@ fn gather(dst: *mut u8, iov: u64, count: u64, limit: u64) -> Option<u64> {
         let buf = unsafe { core::slice::from_raw_parts_mut(dst.add(copied as usize), n as usize) };
         // SAFETY: bpf_probe_read_user tolerates any address.
         unsafe { bpf_probe_read_user_buf(base as *const u8, buf) }.ok()?;
-        copied += n;
+        // The mask changes nothing (copied <= MAX_SNAP_LEN) but gives every iteration the
+        // same range, so the verifier prunes instead of exploring each one anew.
+        copied = (copied + n) & 0xffff;
     }
     Some(copied)
 }
 
 /// Captures one piece of memory at `at` (the capture header's place); returns the bytes
-/// used, header included, or 0 if nothing applies.
+/// used, header included, or 0 if nothing applies. `iovec` says whether this call site
+/// handles iovec captures (only the first capture of a rule may be one: the gathering loop
+/// inside the capture loop would be more than the verifier explores).
 #[inline(always)]
-fn capture(at: *mut u8, rule: &CaptureRule, regs: *const u8, ret: i64, snap: u64) -> u64 {
+fn capture(
+    at: *mut u8,
+    rule: &CaptureRule,
+    regs: *const u8,
+    ret: i64,
+    snap: u64,
+    iovec: bool,
+) -> u64 {
+    if rule.kind == capture_kind::IOVEC && !iovec {
+        return 0;
+    }
     let mut pointer = arg(regs, rule.ptr_arg);
     if rule.flags & capture_flags::PTR_INDIRECT != 0 {
         pointer = user::<u64>(pointer + u64::from(rule.ptr_offset)).unwrap_or(0);
@@ -120,7 +136,7 @@ fn capture(at: *mut u8, rule: &CaptureRule, regs: *const u8, ret: i64, snap: u64
                 }
             }
         }
-        capture_kind::IOVEC => {
+        capture_kind::IOVEC if iovec => {
             let total = if ret > 0 { ret as u64 } else { 0 };
             let limit = if total < snap { total } else { snap };
             match gather(data, pointer, count, limit) {
@@ -189,15 +205,12 @@ pub fn capture_all(record: *mut u8, rule: &SyscallRule, regs: *const u8, ret: i6
         if c.when & want == 0 {
             continue;
         }
-        // Each capture uses at most its header, `snap` bytes and alignment; the check keeps
-        // that visible to the verifier.
-        let per_capture = CAPTURE_HEADER_SIZE + u64::from(MAX_SNAP_LEN) + RECORD_ALIGN;
-        if used > i as u64 * per_capture {
-            break;
-        }
-        // SAFETY: within the SYSCALL_RECORD_MAX reservation.
+        // SAFETY: within the reservation and its guard area (see CAPTURES_BOUND).
         let at = unsafe { record.add((SYSCALL_RECORD_SIZE + used) as usize) };
-        used += capture(at, c, regs, ret, snap);
+        // The mask changes nothing (the captures' total stays below the bound) but gives
+        // every iteration the same range, so the verifier prunes instead of exploring each
+        // combination of capture lengths.
+        used = (used + capture(at, c, regs, ret, snap, i == 0)) & (CAPTURES_BOUND - 1);
     }
     used
 }

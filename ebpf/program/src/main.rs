@@ -32,7 +32,7 @@ use aya_ebpf::{
 use syscord_arch::regs::PtRegsLayout;
 use syscord_common::{
     COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX, ExecBody, ExitBody,
-    ForkBody, HEADER_SIZE, MAX_SYSCALLS, SYSCALL_RECORD_MAX, SYSCALL_RECORD_SIZE, SyscallBody,
+    ForkBody, HEADER_SIZE, MAX_SYSCALLS, SEGMENT_GUARD, SYSCALL_RECORD_SIZE, SyscallBody,
     SyscallRule, record_kind, rule_flags,
 };
 
@@ -149,7 +149,7 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     if rule.ncaptures == 0 {
         return record_plain(regs, nr, ret, rule.flags, pid_tgid);
     }
-    let Some(slot) = ring::reserve::<SYSCALL_RECORD_MAX>() else {
+    let Some(slot) = ring::reserve::<SEGMENT_GUARD>() else {
         return 0;
     };
     fill_syscall(slot.body(), regs, nr, ret);

@@ -37,7 +37,7 @@ submit! {
     Handler::new(
         "socket",
         RS,
-        &[arg("domain", Enum(ADDRESS_FAMILIES)), arg("type", Flags(SOCKET_TYPES)), arg("protocol", Int)],
+        &[arg("domain", Enum(ADDRESS_FAMILIES)), arg("type", SOCKET_TYPE), arg("protocol", Int)],
         Fd,
     )
 }
@@ -45,7 +45,7 @@ submit! {
     Handler::new(
         "socketpair",
         RS,
-        &[arg("domain", Enum(ADDRESS_FAMILIES)), arg("type", Flags(SOCKET_TYPES)), arg("protocol", Int), arg("sv", Data(0))],
+        &[arg("domain", Enum(ADDRESS_FAMILIES)), arg("type", SOCKET_TYPE), arg("protocol", Int), arg("sv", Data(0))],
         Int,
     )
     .captures(&[Capture::output_struct("sv", 3, Struct::IntPair)])
@@ -67,7 +67,7 @@ submit! {
     Handler::new(
         "accept4",
         RS,
-        &[arg("sockfd", Fd), arg("addr", Data(0)), arg("addrlen", Data(1)), arg("flags", Flags(SOCKET_TYPES))],
+        &[arg("sockfd", Fd), arg("addr", Data(0)), arg("addrlen", Data(1)), arg("flags", Flags(SOCKET_FLAGS))],
         Fd,
     )
     .captures(&[peer("addr", 1, 2), Capture::output_struct("addrlen", 2, Struct::Int)])

@@ -1,0 +1,147 @@
+//! `syscord handlers`: every syscall of an architecture with its class and capture rules.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+use syscord_arch::{Arch, SyscallTable};
+use syscord_handlers::{Capture, Kind, Len, Policy, Ptr, Registry, Role, Size, registry};
+
+use crate::{dump::DumpFormat, error::Error};
+
+fn size_text(size: Size, arch: Arch) -> String {
+    match size {
+        Size::Bytes(n) => format!("{n} bytes"),
+        Size::Of(s) => format!("sizeof({s:?}) = {}", s.size(arch)),
+    }
+}
+
+fn kind_text(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Bytes => "bytes",
+        Kind::CString => "string",
+        Kind::Iovec => "iovec",
+    }
+}
+
+fn ptr_text(ptr: Ptr) -> String {
+    match ptr {
+        Ptr::Arg(a) => format!("arg{a}"),
+        Ptr::Field { arg, offset } => format!("*(arg{arg} + {offset})"),
+    }
+}
+
+fn len_text(len: Len, kind: Kind, arch: Arch) -> String {
+    match (kind, len) {
+        (Kind::CString, _) => "up to NUL".to_owned(),
+        (_, Len::Fixed(size)) => size_text(size, arch),
+        (_, Len::Ret) => "ret".to_owned(),
+        (Kind::Iovec, Len::Arg(a)) => format!("arg{a} iovecs, ret bytes"),
+        (_, Len::Arg(a)) => format!("arg{a}"),
+        (Kind::Iovec, Len::DerefU64 { arg, offset }) => {
+            format!("*(arg{arg} + {offset}) iovecs, ret bytes")
+        }
+        (_, Len::DerefU32 { arg, offset } | Len::DerefU64 { arg, offset }) => {
+            format!("*(arg{arg} + {offset})")
+        }
+        (_, Len::RetTimes(size)) => format!("ret x {}", size_text(size, arch)),
+        (_, Len::ArgTimes(a, size)) => format!("arg{a} x {}", size_text(size, arch)),
+    }
+}
+
+fn role_text(role: Role) -> &'static str {
+    match role {
+        Role::Output => "output",
+        Role::Input => "input",
+        Role::Content => "content",
+        Role::Exec => "exec image",
+    }
+}
+
+fn when_text(bits: u8) -> &'static str {
+    match bits {
+        0 => "off (see --capture-writes, --capture-inputs)",
+        1 => "on success",
+        2 => "on failure",
+        _ => "always",
+    }
+}
+
+pub fn run(arch: Arch, format: DumpFormat) -> Result<(), Error> {
+    let registry = Registry::new(arch).map_err(|e| Error::Handlers(e.to_string()))?;
+    let policy = Policy::default();
+    let stdout = io::stdout().lock();
+    let mut out = io::BufWriter::new(stdout);
+    let write = |out: &mut io::BufWriter<io::StdoutLock<'_>>, line: String| -> io::Result<()> {
+        writeln!(out, "{line}")
+    };
+    let describe = |h: &syscord_handlers::Handler, c: &Capture| {
+        (
+            c.name,
+            kind_text(c.kind),
+            ptr_text(c.ptr),
+            len_text(c.len, c.kind, arch),
+            role_text(c.role),
+            when_text(if c.role == Role::Exec {
+                1
+            } else {
+                registry::capture_when(h.class, c.role, &policy)
+            }),
+        )
+    };
+    let mut result = Ok(());
+    for (nr, name) in SyscallTable::of(arch).iter() {
+        let Some(h) = registry.get(nr) else {
+            return Err(Error::Handlers(format!("{arch}: {name} has no handler")));
+        };
+        let line = match format {
+            DumpFormat::Json => {
+                let captures: Vec<_> = h
+                    .captures
+                    .iter()
+                    .map(|c| {
+                        let (name, kind, ptr, len, role, when) = describe(h, c);
+                        json!({"name": name, "kind": kind, "from": ptr, "len": len, "role": role, "when": when})
+                    })
+                    .collect();
+                let args: Vec<_> = h.args.iter().map(|a| a.name).collect();
+                json!({
+                    "syscall": name,
+                    "nr": nr,
+                    "class": h.class.name(),
+                    "args": args,
+                    "captures": captures,
+                })
+                .to_string()
+            }
+            DumpFormat::Text => {
+                let args: Vec<_> = h.args.iter().map(|a| a.name).collect();
+                let captures: Vec<String> = h
+                    .captures
+                    .iter()
+                    .map(|c| {
+                        let (name, kind, ptr, len, role, when) = describe(h, c);
+                        format!("{name}: {kind} at {ptr}, {len}, {role}, {when}")
+                    })
+                    .collect();
+                format!(
+                    "{nr:>4} {name}({}) {} {}",
+                    args.join(", "),
+                    h.class.name(),
+                    if captures.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        captures.join("; ")
+                    }
+                )
+            }
+        };
+        if let Err(e) = write(&mut out, line) {
+            result = Err(e);
+            break;
+        }
+    }
+    match result.and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
