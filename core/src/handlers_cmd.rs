@@ -45,6 +45,8 @@ fn len_text(len: Len, kind: Kind, arch: Arch) -> String {
         }
         (_, Len::RetTimes(size)) => format!("ret x {}", size_text(size, arch)),
         (_, Len::ArgTimes(a, size)) => format!("arg{a} x {}", size_text(size, arch)),
+        (_, Len::RetPlus(size)) => format!("ret + {}", size_text(size, arch)),
+        (_, Len::ArgPlus(a, size)) => format!("arg{a} + {}", size_text(size, arch)),
     }
 }
 

@@ -115,6 +115,10 @@ pub enum Len {
     RetTimes(Size),
     /// Argument n times an element size.
     ArgTimes(u8, Size),
+    /// The return value plus a header's size (msgrcv: the mtype before the text).
+    RetPlus(Size),
+    /// Argument n plus a header's size (msgsnd).
+    ArgPlus(u8, Size),
 }
 
 /// What the memory is to the syscall; the [`Policy`] decides from this and the class when

@@ -166,6 +166,15 @@ fn rule_for(handler: &Handler, arch: Arch, policy: &Policy) -> SyscallRule {
                 r.len_arg = a;
                 r.size = size.bytes(arch);
             }
+            Len::RetPlus(size) => {
+                r.len_from = len_from::RET_PLUS;
+                r.size = size.bytes(arch);
+            }
+            Len::ArgPlus(a, size) => {
+                r.len_from = len_from::ARG_PLUS;
+                r.len_arg = a;
+                r.size = size.bytes(arch);
+            }
         }
         rule.captures[n] = r;
         n += 1;
@@ -213,7 +222,7 @@ pub fn check_all() -> Vec<String> {
                 ));
             }
             let len_arg = match c.len {
-                Len::Arg(a) | Len::ArgTimes(a, _) => Some(a),
+                Len::Arg(a) | Len::ArgTimes(a, _) | Len::ArgPlus(a, _) => Some(a),
                 Len::DerefU32 { arg, .. } | Len::DerefU64 { arg, .. } => Some(arg),
                 _ => None,
             };

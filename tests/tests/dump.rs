@@ -169,3 +169,80 @@ fn dump_into_a_closed_pipe_is_quiet() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn text_lines_decode_arguments_results_and_structs() {
+    let scratch = Scratch::new("dump-decode");
+    let rec = record(&scratch, "cat", &[], &["cat", "/proc/self/exe"]);
+    let out = dump(&[], &rec.file);
+    let text = text(&out.stdout);
+    let find = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle} in:\n{text}"))
+            .to_owned()
+    };
+    // names for constants and flags, the path as a string, a descriptor as result
+    let open = find("openat(AT_FDCWD, \"/proc/self/exe\", O_RDONLY");
+    assert!(open.ends_with(") = 3"), "{open}");
+    // struct fields of fstat/newfstatat
+    let stat = find("st_mode=S_IFREG|");
+    assert!(stat.contains("st_size="), "{stat}");
+    // the content of a read, escaped: an ELF file starts with \x7fELF
+    let read = find(" read(");
+    assert!(read.contains("\"\\x7fELF"), "{read}");
+    assert!(
+        read.contains("\"..., "),
+        "truncated content is marked: {read}"
+    );
+    // execve with its path and argv from the new image
+    let execve = find("execve(");
+    assert!(execve.contains("[\"cat\", \"/proc/self/exe\"]"), "{execve}");
+}
+
+#[test]
+fn handlers_lists_every_syscall_of_an_architecture() {
+    let out = Command::new(syscord())
+        .args(["handlers", "--arch", "aarch64", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let table = syscord_arch::SyscallTable::of(syscord_arch::Arch::Aarch64);
+    assert_eq!(rows.len(), table.len());
+    let openat = rows.iter().find(|r| r["syscall"] == "openat").unwrap();
+    assert_eq!(openat["nr"], 56);
+    assert_eq!(openat["class"], "RS");
+    assert_eq!(openat["captures"][0]["kind"], "string");
+    let read = rows.iter().find(|r| r["syscall"] == "read").unwrap();
+    assert_eq!(read["class"], "RC");
+    assert_eq!(read["captures"][0]["len"], "ret");
+    let write = rows.iter().find(|r| r["syscall"] == "write").unwrap();
+    assert_eq!(write["class"], "WC");
+    assert!(
+        write["captures"][0]["when"]
+            .as_str()
+            .unwrap()
+            .starts_with("off")
+    );
+    // aarch64's table is the 64-bit one
+    assert!(
+        rows.iter()
+            .any(|r| r["syscall"] == "newfstatat" && r["nr"] == 79)
+    );
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["syscall"].as_str().unwrap().ends_with("time64"))
+    );
+
+    let bad = Command::new(syscord())
+        .args(["handlers", "--arch", "sparc"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("unknown architecture 'sparc'"));
+}

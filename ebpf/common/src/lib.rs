@@ -56,6 +56,10 @@ pub mod len_from {
     pub const RET_TIMES: u8 = 5;
     /// Argument `len_arg` times `size`.
     pub const ARG_TIMES: u8 = 6;
+    /// The return value plus `size` (a header before the data the return value counts).
+    pub const RET_PLUS: u8 = 7;
+    /// Argument `len_arg` plus `size`.
+    pub const ARG_PLUS: u8 = 8;
 }
 
 /// Bits of `CaptureRule::when`.

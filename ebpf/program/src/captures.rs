@@ -52,7 +52,9 @@ fn length(rule: &CaptureRule, regs: *const u8, ret: i64) -> u64 {
         // Counts are clamped to 32 bits and sizes are 32 bits: the product cannot overflow
         // (and BPF has no 128-bit multiply for a saturating one).
         len_from::RET_TIMES => ret.min(u64::from(u32::MAX)) * size,
-        _ => arg(regs, rule.len_arg).min(u64::from(u32::MAX)) * size,
+        len_from::ARG_TIMES => arg(regs, rule.len_arg).min(u64::from(u32::MAX)) * size,
+        len_from::RET_PLUS => ret.min(u64::from(u32::MAX)) + size,
+        _ => arg(regs, rule.len_arg).min(u64::from(u32::MAX)) + size,
     }
 }
 

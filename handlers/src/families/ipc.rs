@@ -85,25 +85,24 @@ submit! {
     Handler::new("msgget", RS, &[arg("key", Hex), arg("msgflg", Flags(IPC_GET_FLAGS))], Int)
 }
 submit! {
-    // msgp is a long mtype followed by msgsz bytes of text: the capture starts at mtype, so
-    // it holds the type and all but the last 8 bytes of the text.
     Handler::new(
         "msgsnd",
         WC,
         &[arg("msqid", Int), arg("msgp", Data(0)), arg("msgsz", ULong), arg("msgflg", Flags(MSG_IPC_FLAGS))],
         Int,
     )
-    .captures(&[Capture::content("msgp", 1, Len::Arg(2))])
+    // struct msgbuf: the 8-byte mtype, then msgsz bytes of text.
+    .captures(&[Capture::content("msgp", 1, Len::ArgPlus(2, Size::Bytes(8)))])
 }
 submit! {
-    // Returns the bytes of text received; as for msgsnd, the capture starts at mtype.
+    // Returns the bytes of text received; the capture starts at mtype, 8 bytes before.
     Handler::new(
         "msgrcv",
         RC,
         &[arg("msqid", Int), arg("msgp", Data(0)), arg("msgsz", ULong), arg("msgtyp", Long), arg("msgflg", Flags(MSG_IPC_FLAGS))],
         Long,
     )
-    .captures(&[Capture::output("msgp", 1, Len::Ret, Show::Text)])
+    .captures(&[Capture::output("msgp", 1, Len::RetPlus(Size::Bytes(8)), Show::Text)])
 }
 submit! {
     Handler::new(
