@@ -209,4 +209,23 @@ fn main() {
     }
     main_log.print("main");
     thread_log.print("thread");
+    print_text_mappings();
+}
+
+/// `{"text": [[start, end], ...]}`: the executable mappings (program, libc, vDSO), which
+/// every syscall's return address must fall into.
+fn print_text_mappings() {
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+    let ranges: Vec<[u64; 2]> = maps
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1).is_some_and(|p| p.contains('x')))
+        .filter_map(|l| {
+            let (start, end) = l.split_whitespace().next()?.split_once('-')?;
+            Some([
+                u64::from_str_radix(start, 16).ok()?,
+                u64::from_str_radix(end, 16).ok()?,
+            ])
+        })
+        .collect();
+    println!("{}", json!({ "text": ranges }));
 }

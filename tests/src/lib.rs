@@ -1,1 +1,269 @@
+//! Checks shared by the tests on this machine and the tests inside the QEMU guests: each
+//! takes what a test program printed and what `syscord dump --format json` printed, and
+//! panics with a message that says what differs.
 
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use syscord_arch::SyscallTable;
+
+/// JSON lines of `text`, skipping anything else (a guest's console echoes commands).
+pub fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect()
+}
+
+/// The syscall records, by thread, in time order.
+pub fn syscalls_by_tid(records: &[Value]) -> BTreeMap<u64, Vec<Value>> {
+    let mut by_tid: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
+    for r in records {
+        if r.get("syscall").is_some() {
+            by_tid
+                .entry(r["tid"].as_u64().unwrap())
+                .or_default()
+                .push(r.clone());
+        }
+    }
+    by_tid
+}
+
+// --- sc-sequence -------------------------------------------------------------------------
+
+/// sc-sequence's logs by role ("main", "thread", "child"), and its executable mappings.
+pub struct SequenceLog {
+    pub roles: BTreeMap<String, Value>,
+    /// [start, end) of every executable mapping of the program (its text, libc, vdso).
+    pub text: Vec<(u64, u64)>,
+}
+
+pub fn sequence_log(stdout: &str) -> SequenceLog {
+    let mut roles = BTreeMap::new();
+    let mut text = Vec::new();
+    for v in json_lines(stdout) {
+        if let Some(ranges) = v.get("text") {
+            for r in ranges.as_array().unwrap() {
+                text.push((r[0].as_u64().unwrap(), r[1].as_u64().unwrap()));
+            }
+        } else if let Some(role) = v.get("role") {
+            roles.insert(role.as_str().unwrap().to_owned(), v);
+        }
+    }
+    assert_eq!(roles.len(), 3, "sc-sequence printed: {stdout}");
+    SequenceLog { roles, text }
+}
+
+fn marker(role: &str, start: bool) -> u64 {
+    let n: i64 = match role {
+        "main" => 1,
+        "thread" => 2,
+        "child" => 3,
+        other => panic!("unknown role {other}"),
+    };
+    (if start { -1000 - n } else { -2000 - n }) as u64
+}
+
+fn is_close_of(record: &Value, fd: u64) -> bool {
+    record["syscall"] == "close" && record["args"][0].as_u64() == Some(fd)
+}
+
+/// Between its markers, each thread's recording holds exactly the calls it logged: number,
+/// name (in `table`, the recording architecture's), arguments, return value. The main
+/// thread's life starts with execve (its path captured) and ends with exit_group.
+pub fn check_sequence(log: &SequenceLog, records: &[Value], table: &SyscallTable, program: &str) {
+    let by_tid = syscalls_by_tid(records);
+    for (role, log) in &log.roles {
+        let tid = log["tid"].as_u64().unwrap();
+        let recorded = by_tid
+            .get(&tid)
+            .unwrap_or_else(|| panic!("{role}: no record of thread {tid}"));
+        let start = recorded
+            .iter()
+            .position(|r| is_close_of(r, marker(role, true)))
+            .unwrap_or_else(|| panic!("{role}: start marker not recorded"));
+        let end = recorded
+            .iter()
+            .position(|r| is_close_of(r, marker(role, false)))
+            .unwrap_or_else(|| panic!("{role}: end marker not recorded"));
+        let between = &recorded[start..=end];
+        let calls = log["calls"].as_array().unwrap();
+        let names: Vec<&str> = between
+            .iter()
+            .map(|r| r["syscall"].as_str().unwrap())
+            .collect();
+        assert_eq!(between.len(), calls.len(), "{role}: recorded {names:?}");
+        for (r, c) in between.iter().zip(calls) {
+            let nr = c["nr"].as_u64().unwrap();
+            assert_eq!(r["nr"].as_u64(), Some(nr), "{role}: {r}");
+            assert_eq!(r["syscall"].as_str(), table.name(nr as u32), "{role}: {r}");
+            assert_eq!(r["ret"], c["ret"], "{role}: return value of {r}");
+            for (i, arg) in c["args"].as_array().unwrap().iter().enumerate() {
+                assert_eq!(&r["args"][i], arg, "{role}: argument {i} of {r}");
+            }
+            assert_eq!(r["pid"], log["pid"], "{role}: {r}");
+        }
+    }
+
+    let main_tid = log.roles["main"]["tid"].as_u64().unwrap();
+    let main = &by_tid[&main_tid];
+    let first = &main[0];
+    assert_eq!(first["syscall"], "execve", "{first}");
+    assert_eq!(first["ret"], 0);
+    let filename = capture(first, "filename").expect("execve filename captured");
+    assert_eq!(filename["hex"], hex(program.as_bytes()));
+    let last = main.last().unwrap();
+    assert_eq!(last["syscall"], "exit_group");
+    assert_eq!(last["ret"], Value::Null);
+    assert_eq!(last["args"][0], 0);
+}
+
+/// Every syscall of the program's threads after its execve returns into its own executable
+/// mappings (its text, a shared libc, the vDSO).
+pub fn check_return_addresses(log: &SequenceLog, records: &[Value]) {
+    assert!(!log.text.is_empty(), "sc-sequence printed no mappings");
+    let pid = log.roles["main"]["pid"].as_u64().unwrap();
+    let mut checked = 0;
+    for r in records.iter().filter(|r| r.get("syscall").is_some()) {
+        if r["pid"].as_u64() != Some(pid) || r["ret"].is_null() || r["syscall"] == "execve" {
+            continue;
+        }
+        let pc = r["ret_addr"].as_u64().unwrap();
+        assert!(
+            log.text.iter().any(|&(s, e)| (s..e).contains(&pc)),
+            "return address {pc:#x} of {} outside {:x?}",
+            r["syscall"],
+            log.text
+        );
+        checked += 1;
+    }
+    assert!(checked > 20, "only {checked} return addresses checked");
+}
+
+/// On every CPU the sequence numbers of the file's events and loss ranges cover 1..=max
+/// exactly once; returns the number of events lost.
+pub fn check_sequence_numbers(records: &[Value]) -> u64 {
+    let mut seen: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
+    let mut lost = 0;
+    for r in records {
+        let cpu = r["cpu"].as_u64().expect("cpu on every record");
+        if r["event"] == "lost" {
+            let first = r["first_seq"].as_u64().unwrap();
+            let count = r["lost"].as_u64().unwrap();
+            lost += count;
+            seen.entry(cpu)
+                .or_default()
+                .push((first, first + count - 1));
+        } else {
+            let seq = r["seq"].as_u64().expect("seq on every event");
+            seen.entry(cpu).or_default().push((seq, seq));
+        }
+    }
+    for (cpu, mut ranges) in seen {
+        ranges.sort_unstable();
+        let mut next = 1;
+        for (first, last) in ranges {
+            assert_eq!(first, next, "CPU {cpu}: sequence hole or overlap at {first}");
+            next = last + 1;
+        }
+    }
+    lost
+}
+
+// --- sc-effects --------------------------------------------------------------------------
+
+/// The capture called `name` of a record.
+pub fn capture<'a>(record: &'a Value, name: &str) -> Option<&'a Value> {
+    record["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == name)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// sc-effects' log and the recorded syscalls between its markers, one for one.
+pub fn effects_pairs(stdout: &str, records: &[Value]) -> Vec<(Value, Value)> {
+    let logged: Vec<Value> = json_lines(stdout);
+    let is_marker = |r: &Value, fd: i64| r["syscall"] == "close" && r["args"][0] == fd as u64;
+    let start = records
+        .iter()
+        .position(|r| is_marker(r, -1099))
+        .expect("start marker");
+    let end = records
+        .iter()
+        .position(|r| is_marker(r, -2099))
+        .expect("end marker");
+    let recorded: Vec<Value> = records[start..=end]
+        .iter()
+        .filter(|r| r.get("syscall").is_some())
+        .cloned()
+        .collect();
+    let names: Vec<&Value> = recorded.iter().map(|r| &r["syscall"]).collect();
+    assert_eq!(recorded.len(), logged.len(), "recorded {names:?}");
+    logged.into_iter().zip(recorded).collect()
+}
+
+/// Checks every byte sc-effects saw against the recording at snap length `snap`; returns
+/// how many captures were compared.
+pub fn check_effects(pairs: &[(Value, Value)], snap: usize, writes_captured: bool) -> usize {
+    let mut checked = 0;
+    for (logged, recorded) in pairs {
+        assert_eq!(logged["nr"], recorded["nr"], "{recorded}");
+        assert_eq!(logged["ret"], recorded["ret"], "{recorded}");
+        if logged["ret"].as_i64().unwrap() < 0 {
+            // a failure leaves no output content (inputs such as a path may be there)
+            assert!(
+                capture(recorded, "buf").is_none(),
+                "failed call with content: {recorded}"
+            );
+        }
+        for (name, hex) in logged["data"].as_object().unwrap() {
+            let hex = hex.as_str().unwrap();
+            let full_len = hex.len() / 2;
+            let got = capture(recorded, name);
+            if recorded["syscall"] == "write" && !writes_captured {
+                assert!(got.is_none(), "write content captured by default: {recorded}");
+                continue;
+            }
+            let got = got.unwrap_or_else(|| panic!("no capture {name} in {recorded}"));
+            assert_eq!(got["len"], full_len as u64, "{name} of {recorded}");
+            let kept = full_len.min(snap);
+            assert_eq!(
+                got["hex"].as_str().unwrap(),
+                &hex[..2 * kept],
+                "{name} of {}",
+                recorded["syscall"]
+            );
+            assert_eq!(got["truncated"], full_len > snap, "{name} of {recorded}");
+            checked += 1;
+        }
+    }
+    checked
+}
+
+// --- sc-race -----------------------------------------------------------------------------
+
+/// The string thread 1 of the thesis's case study reads, whose length (25) overflows thread
+/// 2's 15-byte buffer.
+pub const RACE_LONG: &[u8] = b"1234567890123456789012345";
+
+/// The recording of sc-race holds the read that returned the 25-byte string, with its
+/// content, in the reading thread; returns that record.
+pub fn check_race(records: &[Value]) -> Value {
+    let read = records
+        .iter()
+        .find(|r| r["syscall"] == "read" && r["ret"] == RACE_LONG.len() as u64)
+        .unwrap_or_else(|| panic!("no read returning 25 bytes"))
+        .clone();
+    let buf = capture(&read, "buf").expect("the read's content");
+    assert_eq!(buf["hex"], hex(RACE_LONG), "{read}");
+    assert_eq!(buf["len"], 25);
+    assert_eq!(buf["truncated"], false);
+    assert_eq!(read["args"][2], 64, "read into the 64-byte shared buffer: {read}");
+    read
+}

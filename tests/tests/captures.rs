@@ -6,97 +6,14 @@ mod common;
 
 use common::{Recording, Scratch, record};
 use serde_json::Value;
+use syscord_tests::{capture, check_effects, effects_pairs};
 
 const EFFECTS: &str = env!("CARGO_BIN_EXE_sc-effects");
 
-/// The program's log and the recorded syscalls between its markers, one for one.
 fn calls(rec: &Recording) -> Vec<(Value, Value)> {
-    assert!(
-        rec.output.status.success(),
-        "record failed: {}",
-        rec.stderr()
-    );
+    assert!(rec.output.status.success(), "record failed: {}", rec.stderr());
     assert_eq!(rec.lost(), 0, "{}", rec.stderr());
-    let logged: Vec<Value> = rec
-        .stdout()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("program log"))
-        .collect();
-    let records = rec.records();
-    let is_marker = |r: &Value, fd: i64| r["syscall"] == "close" && r["args"][0] == fd as u64;
-    let start = records
-        .iter()
-        .position(|r| is_marker(r, -1099))
-        .expect("start marker");
-    let end = records
-        .iter()
-        .position(|r| is_marker(r, -2099))
-        .expect("end marker");
-    let recorded: Vec<Value> = records[start..=end]
-        .iter()
-        .filter(|r| r.get("syscall").is_some())
-        .cloned()
-        .collect();
-    assert_eq!(
-        recorded.len(),
-        logged.len(),
-        "recorded {:?}",
-        recorded
-            .iter()
-            .map(|r| r["syscall"].clone())
-            .collect::<Vec<_>>()
-    );
-    logged.into_iter().zip(recorded).collect()
-}
-
-/// The capture called `name` of a record.
-fn data<'a>(record: &'a Value, name: &str) -> Option<&'a Value> {
-    record["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == name)
-}
-
-/// Checks every byte the program saw against the recording, at snap length `snap`.
-fn check(pairs: &[(Value, Value)], snap: usize, writes_captured: bool) -> usize {
-    let mut checked = 0;
-    for (logged, recorded) in pairs {
-        assert_eq!(logged["nr"], recorded["nr"], "{recorded}");
-        assert_eq!(logged["ret"], recorded["ret"], "{recorded}");
-        let ret = logged["ret"].as_i64().unwrap();
-        if ret < 0 {
-            // a failure leaves no output content (inputs such as a path may be there)
-            assert!(
-                data(recorded, "buf").is_none(),
-                "failed call with content: {recorded}"
-            );
-        }
-        for (name, hex) in logged["data"].as_object().unwrap() {
-            let hex = hex.as_str().unwrap();
-            let full_len = hex.len() / 2;
-            let got = data(recorded, name);
-            if recorded["syscall"] == "write" && !writes_captured {
-                assert!(
-                    got.is_none(),
-                    "write content captured by default: {recorded}"
-                );
-                continue;
-            }
-            let got = got.unwrap_or_else(|| panic!("no capture {name} in {recorded}"));
-            assert_eq!(got["len"], full_len as u64, "{name} of {recorded}");
-            let kept = full_len.min(snap);
-            assert_eq!(
-                got["hex"].as_str().unwrap(),
-                &hex[..2 * kept],
-                "{name} of {}",
-                recorded["syscall"]
-            );
-            assert_eq!(got["truncated"], full_len > snap, "{name} of {recorded}");
-            checked += 1;
-        }
-    }
-    checked
+    effects_pairs(&rec.stdout(), &rec.records())
 }
 
 #[test]
@@ -105,7 +22,7 @@ fn captured_memory_equals_what_the_program_saw() {
     let dir = scratch.path("");
     let rec = record(&scratch, "effects", &[], &[EFFECTS, dir.to_str().unwrap()]);
     let pairs = calls(&rec);
-    let checked = check(&pairs, 256, false);
+    let checked = check_effects(&pairs, 256, false);
     // read, pread64, readv, fstat, statx, getrandom, pipe2, clock_gettime, getcwd,
     // getsockname, accept4, recvfrom
     assert_eq!(checked, 12);
@@ -114,7 +31,7 @@ fn captured_memory_equals_what_the_program_saw() {
         .iter()
         .find(|(_, r)| r["syscall"] == "read" && r["ret"] == 400)
         .unwrap();
-    assert_eq!(data(&read.1, "buf").unwrap()["truncated"], true);
+    assert_eq!(capture(&read.1, "buf").unwrap()["truncated"], true);
 }
 
 #[test]
@@ -128,7 +45,7 @@ fn snap_length_truncates_and_keeps_the_original_length() {
         &[EFFECTS, dir.to_str().unwrap()],
     );
     let pairs = calls(&rec);
-    assert_eq!(check(&pairs, 16, false), 12);
+    assert_eq!(check_effects(&pairs, 16, false), 12);
 }
 
 #[test]
@@ -143,7 +60,7 @@ fn write_content_is_captured_on_request() {
     );
     let pairs = calls(&rec);
     // 13: the written "ping" as well
-    assert_eq!(check(&pairs, 32 * 1024, true), 13);
+    assert_eq!(check_effects(&pairs, 32 * 1024, true), 13);
 }
 
 #[test]

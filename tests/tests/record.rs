@@ -3,42 +3,20 @@
 
 mod common;
 
-use std::{collections::BTreeMap, process::Command};
+use std::process::Command;
 
 use common::{Scratch, record, syscord};
 use serde_json::Value;
 use syscord_arch::{Arch, SyscallTable};
+use syscord_tests::{
+    check_race, check_return_addresses, check_sequence, check_sequence_numbers,
+    sequence_log,
+};
 
 const SEQUENCE: &str = env!("CARGO_BIN_EXE_sc-sequence");
 
 fn host_table() -> &'static SyscallTable {
     SyscallTable::of(Arch::host().expect("supported host"))
-}
-
-/// The logs the sequence program printed, by role.
-fn sequence_logs(stdout: &str) -> BTreeMap<String, Value> {
-    stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("program log line");
-            (v["role"].as_str().unwrap().to_owned(), v)
-        })
-        .collect()
-}
-
-fn marker(role: &str, start: bool) -> u64 {
-    let n: i64 = match role {
-        "main" => 1,
-        "thread" => 2,
-        "child" => 3,
-        other => panic!("unknown role {other}"),
-    };
-    (if start { -1000 - n } else { -2000 - n }) as u64
-}
-
-fn is_close_of(record: &Value, fd: u64) -> bool {
-    record["syscall"] == "close" && record["args"][0].as_u64() == Some(fd)
 }
 
 #[test]
@@ -51,68 +29,23 @@ fn the_recording_holds_exactly_the_syscalls_each_thread_made() {
         rec.stderr()
     );
     assert_eq!(rec.lost(), 0, "records lost: {}", rec.stderr());
-    let logs = sequence_logs(&rec.stdout());
-    assert_eq!(logs.len(), 3, "program output: {}", rec.stdout());
-    let by_tid = rec.syscalls_by_tid();
-    let table = host_table();
+    let log = sequence_log(&rec.stdout());
+    let records = rec.records();
+    check_sequence(&log, &records, host_table(), SEQUENCE);
+    check_return_addresses(&log, &records);
+}
 
-    for (role, log) in &logs {
-        let tid = log["tid"].as_u64().unwrap();
-        let recorded = by_tid
-            .get(&tid)
-            .unwrap_or_else(|| panic!("{role}: no record of thread {tid}"));
-        let start = recorded
-            .iter()
-            .position(|r| is_close_of(r, marker(role, true)))
-            .unwrap_or_else(|| panic!("{role}: start marker not recorded"));
-        let end = recorded
-            .iter()
-            .position(|r| is_close_of(r, marker(role, false)))
-            .unwrap_or_else(|| panic!("{role}: end marker not recorded"));
-        let between = &recorded[start..=end];
-        let calls = log["calls"].as_array().unwrap();
-        let names = |v: &[Value]| -> Vec<String> {
-            v.iter()
-                .map(|r| r["syscall"].as_str().unwrap().to_owned())
-                .collect()
-        };
-        assert_eq!(
-            between.len(),
-            calls.len(),
-            "{role}: recorded {:?}",
-            names(between)
-        );
-        for (r, c) in between.iter().zip(calls) {
-            let nr = c["nr"].as_u64().unwrap();
-            assert_eq!(r["nr"].as_u64(), Some(nr), "{role}: {r}");
-            assert_eq!(r["syscall"].as_str(), table.name(nr as u32), "{role}: {r}");
-            assert_eq!(r["ret"], c["ret"], "{role}: return value of {r}");
-            for (i, arg) in c["args"].as_array().unwrap().iter().enumerate() {
-                assert_eq!(&r["args"][i], arg, "{role}: argument {i} of {r}");
-            }
-            assert_eq!(r["pid"], log["pid"], "{role}: {r}");
-            assert_ne!(r["ret_addr"].as_u64(), Some(0), "{role}: {r}");
-        }
-    }
-
-    // The whole life of the main thread: from its execve to its exit_group.
-    let main_tid = logs["main"]["tid"].as_u64().unwrap();
-    let main = &by_tid[&main_tid];
-    let first = &main[0];
-    assert_eq!(first["syscall"], "execve");
-    assert_eq!(first["ret"], 0);
-    let filename = first["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "filename")
-        .expect("execve filename captured");
-    let hex: String = SEQUENCE.bytes().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(filename["hex"], hex);
-    let last = main.last().unwrap();
-    assert_eq!(last["syscall"], "exit_group");
-    assert_eq!(last["ret"], Value::Null);
-    assert_eq!(last["args"][0], 0);
+#[test]
+fn the_thesis_case_study_shows_the_read_behind_the_overflow() {
+    let scratch = Scratch::new("race");
+    let rec = record(&scratch, "race", &[], &[env!("CARGO_BIN_EXE_sc-race")]);
+    // the program fails its assertion, like the thesis's, and syscord says so
+    assert_eq!(rec.output.status.code(), Some(101), "{}", rec.stderr());
+    assert_eq!(rec.lost(), 0);
+    let read = check_race(&rec.records());
+    assert!(rec.stderr().contains("assertion"), "{}", rec.stderr());
+    let pid = read["pid"].as_u64();
+    assert_ne!(read["tid"].as_u64(), pid, "the read is made by the second thread");
 }
 
 #[test]
@@ -177,7 +110,7 @@ fn syscord_and_strace_see_the_same_syscalls() {
     let scratch = Scratch::new("strace");
     let rec = record(&scratch, "seq", &[], &[SEQUENCE]);
     assert!(rec.output.status.success(), "{}", rec.stderr());
-    let logs = sequence_logs(&rec.stdout());
+    let logs = sequence_log(&rec.stdout()).roles;
     let ours = rec.syscalls_by_tid();
 
     let prefix = scratch.path("strace");
@@ -192,7 +125,7 @@ fn syscord_and_strace_see_the_same_syscalls() {
         "strace failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let strace_logs = sequence_logs(&String::from_utf8_lossy(&out.stdout));
+    let strace_logs = sequence_log(&String::from_utf8_lossy(&out.stdout)).roles;
 
     for role in ["main", "thread", "child"] {
         let our_tid = logs[role]["tid"].as_u64().unwrap();
@@ -317,45 +250,12 @@ fn recording_needs_no_tracefs() {
     assert!(file.exists());
 }
 
-/// Checks that on every CPU the sequence numbers of the file's events and loss ranges cover
-/// 1..=max exactly once; returns the number of events lost.
-fn check_sequences(records: &[Value]) -> u64 {
-    let mut seen: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
-    let mut lost = 0;
-    for r in records {
-        let cpu = r["cpu"].as_u64().expect("cpu on every record");
-        if r["event"] == "lost" {
-            let first = r["first_seq"].as_u64().unwrap();
-            let count = r["lost"].as_u64().unwrap();
-            lost += count;
-            seen.entry(cpu)
-                .or_default()
-                .push((first, first + count - 1));
-        } else {
-            let seq = r["seq"].as_u64().expect("seq on every event");
-            seen.entry(cpu).or_default().push((seq, seq));
-        }
-    }
-    for (cpu, mut ranges) in seen {
-        ranges.sort_unstable();
-        let mut next = 1;
-        for (first, last) in ranges {
-            assert_eq!(
-                first, next,
-                "CPU {cpu}: sequence hole or overlap at {first}"
-            );
-            next = last + 1;
-        }
-    }
-    lost
-}
-
 #[test]
 fn every_event_has_its_sequence_number() {
     let scratch = Scratch::new("sequences");
     let rec = record(&scratch, "seq", &[], &[SEQUENCE]);
     assert!(rec.output.status.success(), "{}", rec.stderr());
-    assert_eq!(check_sequences(&rec.records()), 0);
+    assert_eq!(check_sequence_numbers(&rec.records()), 0);
 }
 
 #[test]
@@ -375,7 +275,7 @@ fn losses_are_counted_in_the_kernel_and_marked_in_the_file() {
     assert!(!rec.stderr().contains("warning"), "{}", rec.stderr());
     let records = rec.records();
     // the loss ranges are exactly the events the kernel counted as lost
-    assert_eq!(check_sequences(&records), reported);
+    assert_eq!(check_sequence_numbers(&records), reported);
     let getppid = records.iter().filter(|r| r["syscall"] == "getppid").count() as u64;
     assert!(
         getppid + reported >= 300_000,
