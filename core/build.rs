@@ -6,6 +6,21 @@
 const EBPF_TOOLCHAIN: &str = "nightly-2026-10-01";
 
 fn main() -> anyhow_free::Result {
+    // A prebuilt object (ci/ebpf-object), for builds where the eBPF toolchain cannot run:
+    // inside a `cross` container, or for packagers.
+    println!("cargo::rerun-if-env-changed=SYSCORD_EBPF_OBJECT");
+    if let Some(object) = std::env::var_os("SYSCORD_EBPF_OBJECT") {
+        // Relative to the workspace root, so the same value works inside a container that
+        // mounts the workspace elsewhere.
+        let object = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(object);
+        let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+        println!("cargo::rerun-if-changed={}", object.display());
+        std::fs::copy(&object, out.join("syscord"))
+            .map_err(|e| format!("SYSCORD_EBPF_OBJECT={}: {e}", object.display()))?;
+        return Ok(());
+    }
     // aya-build turns every line the nested cargo prints into a cargo warning; keep it to
     // real diagnostics.
     // SAFETY: the build script is single-threaded.

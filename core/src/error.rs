@@ -43,13 +43,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// Classifies an aya error: a permission failure anywhere in its chain means missing
-    /// privileges, which deserves its own message.
+    /// Classifies an aya error: EPERM anywhere in its chain means missing privileges, which
+    /// deserves its own message. (EACCES is not one: it is how the verifier rejects a
+    /// program.)
     pub fn from_load(e: BoxError) -> Error {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
         while let Some(s) = source {
             if let Some(io) = s.downcast_ref::<io::Error>()
-                && matches!(io.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
+                && io.raw_os_error() == Some(libc::EPERM)
             {
                 return Error::NotPrivileged(format!("loading eBPF: {io}"));
             }

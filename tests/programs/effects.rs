@@ -14,12 +14,15 @@ use serde_json::json;
 struct Call {
     nr: libc::c_long,
     ret: i64,
-    data: Vec<(&'static str, Vec<u8>)>,
+    /// (capture name, range in `Log::seen`)
+    data: [Option<(&'static str, usize, usize)>; 2],
 }
 
-#[derive(Default)]
+/// Nothing here allocates between the markers (musl's allocator would mmap): the room for
+/// the calls and the bytes they saw is reserved up front.
 struct Log {
     calls: Vec<Call>,
+    seen: Vec<u8>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -42,21 +45,33 @@ impl Log {
         } else {
             ret
         };
+        assert!(
+            self.calls.len() < self.calls.capacity(),
+            "log room exhausted"
+        );
         self.calls.push(Call {
             nr,
             ret,
-            data: Vec::new(),
+            data: [None, None],
         });
         ret
     }
 
     /// Notes what the program sees in `bytes` after the last call, under a capture's name.
     fn saw(&mut self, name: &'static str, bytes: &[u8]) {
-        self.calls
-            .last_mut()
-            .expect("a call")
+        assert!(
+            self.seen.len() + bytes.len() <= self.seen.capacity(),
+            "log room exhausted"
+        );
+        let start = self.seen.len();
+        self.seen.extend_from_slice(bytes);
+        let call = self.calls.last_mut().expect("a call");
+        let slot = call
             .data
-            .push((name, bytes.to_vec()));
+            .iter_mut()
+            .find(|d| d.is_none())
+            .expect("two captures at most");
+        *slot = Some((name, start, self.seen.len()));
     }
 }
 
@@ -83,8 +98,10 @@ fn main() {
     let missing = c"/nonexistent/syscord-effects";
 
     // Everything the calls use, allocated before the markers.
-    let mut log = Log::default();
-    log.calls.reserve(64);
+    let mut log = Log {
+        calls: Vec::with_capacity(64),
+        seen: Vec::with_capacity(64 * 1024),
+    };
     let mut buf = vec![0u8; 4096];
     let mut small = [0u8; 128];
     let mut random = [0u8; 32];
@@ -134,8 +151,9 @@ fn main() {
     log.saw("buf", &buf[..n]);
     log.call(libc::SYS_lseek, &[fd, 10, libc::SEEK_SET as u64]);
     let n = log.call(libc::SYS_readv, &[fd, ptr(iov.as_ptr()), 2]) as usize;
-    let mut gathered = iov_a.to_vec();
-    gathered.extend_from_slice(&iov_b);
+    let mut gathered = [0u8; 80];
+    gathered[..30].copy_from_slice(&iov_a);
+    gathered[30..].copy_from_slice(&iov_b);
     log.saw("iov", &gathered[..n]);
 
     // structs the kernel fills in
@@ -187,7 +205,9 @@ fn main() {
         libc::SYS_socket,
         &[libc::AF_INET as u64, libc::SOCK_STREAM as u64, 0],
     ) as u64;
-    log.call(libc::SYS_connect, &[client, ptr(&bound), sin_len]);
+    let connected = log.call(libc::SYS_connect, &[client, ptr(&bound), sin_len]);
+    // accept4 would wait forever (no loopback interface?): stop here instead.
+    assert_eq!(connected, 0, "connect to the loopback listener failed");
     let conn = log.call(
         libc::SYS_accept4,
         &[
@@ -229,7 +249,8 @@ fn main() {
         let data: serde_json::Map<String, serde_json::Value> = c
             .data
             .iter()
-            .map(|(name, bytes)| ((*name).to_owned(), json!(hex(bytes))))
+            .flatten()
+            .map(|&(name, start, end)| (name.to_owned(), json!(hex(&log.seen[start..end]))))
             .collect();
         println!("{}", json!({"nr": c.nr, "ret": c.ret, "data": data}));
     }

@@ -164,7 +164,10 @@ pub fn check_sequence_numbers(records: &[Value]) -> u64 {
         ranges.sort_unstable();
         let mut next = 1;
         for (first, last) in ranges {
-            assert_eq!(first, next, "CPU {cpu}: sequence hole or overlap at {first}");
+            assert_eq!(
+                first, next,
+                "CPU {cpu}: sequence hole or overlap at {first}"
+            );
             next = last + 1;
         }
     }
@@ -227,7 +230,10 @@ pub fn check_effects(pairs: &[(Value, Value)], snap: usize, writes_captured: boo
             let full_len = hex.len() / 2;
             let got = capture(recorded, name);
             if recorded["syscall"] == "write" && !writes_captured {
-                assert!(got.is_none(), "write content captured by default: {recorded}");
+                assert!(
+                    got.is_none(),
+                    "write content captured by default: {recorded}"
+                );
                 continue;
             }
             let got = got.unwrap_or_else(|| panic!("no capture {name} in {recorded}"));
@@ -264,6 +270,9 @@ pub fn check_race(records: &[Value]) -> Value {
     assert_eq!(buf["hex"], hex(RACE_LONG), "{read}");
     assert_eq!(buf["len"], 25);
     assert_eq!(buf["truncated"], false);
-    assert_eq!(read["args"][2], 64, "read into the 64-byte shared buffer: {read}");
+    assert_eq!(
+        read["args"][2], 64,
+        "read into the 64-byte shared buffer: {read}"
+    );
     read
 }

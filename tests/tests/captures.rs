@@ -11,7 +11,11 @@ use syscord_tests::{capture, check_effects, effects_pairs};
 const EFFECTS: &str = env!("CARGO_BIN_EXE_sc-effects");
 
 fn calls(rec: &Recording) -> Vec<(Value, Value)> {
-    assert!(rec.output.status.success(), "record failed: {}", rec.stderr());
+    assert!(
+        rec.output.status.success(),
+        "record failed: {}",
+        rec.stderr()
+    );
     assert_eq!(rec.lost(), 0, "{}", rec.stderr());
     effects_pairs(&rec.stdout(), &rec.records())
 }

@@ -8,9 +8,9 @@ use aya_ebpf::helpers::{
     bpf_probe_read_user, bpf_probe_read_user_buf, bpf_probe_read_user_str_bytes,
 };
 use syscord_common::{
-    CAPTURE_HEADER_SIZE, CAPTURES_BOUND, CaptureHeader, CaptureRule, MAX_CAPTURES, MAX_SNAP_LEN,
-    RECORD_ALIGN, STRING_MAX, SYSCALL_RECORD_SIZE, SyscallRule, capture_flags, capture_kind,
-    capture_result, capture_when, len_from,
+    CAPTURE_HEADER_SIZE, CAPTURES_BOUND, CaptureHeader, CaptureRule, MAX_CAPTURES, RECORD_ALIGN,
+    STRING_MAX, SYSCALL_RECORD_SIZE, SyscallRule, capture_flags, capture_kind, capture_result,
+    capture_when, len_from,
 };
 
 use crate::{PT_REGS, config, reg};
@@ -58,12 +58,17 @@ fn length(rule: &CaptureRule, regs: *const u8, ret: i64) -> u64 {
     }
 }
 
-/// Concatenates the buffers of `count` iovecs at `iov` into `dst`, up to `limit` bytes.
+/// Concatenates the buffers of `count` iovecs at `iov` into `dst`, up to `limit` bytes
+/// (at most `snap`).
+///
+/// Every bound here is `snap`, a constant to the verifier: mixing in a second constant
+/// (MAX_SNAP_LEN) made older verifiers (6.1) merge impossible branches into contradictory
+/// ranges and reject the program.
 #[inline(always)]
-fn gather(dst: *mut u8, iov: u64, count: u64, limit: u64) -> Option<u64> {
+fn gather(dst: *mut u8, iov: u64, count: u64, limit: u64, snap: u64) -> Option<u64> {
     let mut copied = 0u64;
     for i in 0..MAX_IOV {
-        if i >= count || copied >= limit || copied >= u64::from(MAX_SNAP_LEN) {
+        if i >= count || copied >= limit || copied >= snap {
             break;
         }
         let base = user::<u64>(iov + i * 16)?;
@@ -72,8 +77,8 @@ fn gather(dst: *mut u8, iov: u64, count: u64, limit: u64) -> Option<u64> {
         if len < n {
             n = len;
         }
-        if n > u64::from(MAX_SNAP_LEN) {
-            n = u64::from(MAX_SNAP_LEN);
+        if n > snap {
+            n = snap;
         }
         if n == 0 {
             continue;
@@ -82,9 +87,7 @@ fn gather(dst: *mut u8, iov: u64, count: u64, limit: u64) -> Option<u64> {
         let buf = unsafe { core::slice::from_raw_parts_mut(dst.add(copied as usize), n as usize) };
         // SAFETY: bpf_probe_read_user tolerates any address.
         unsafe { bpf_probe_read_user_buf(base as *const u8, buf) }.ok()?;
-        // The mask changes nothing (copied <= MAX_SNAP_LEN) but gives every iteration the
-        // same range, so the verifier prunes instead of exploring each one anew.
-        copied = (copied + n) & 0xffff;
+        copied += n;
     }
     Some(copied)
 }
@@ -141,7 +144,7 @@ fn capture(
         capture_kind::IOVEC if iovec => {
             let total = if ret > 0 { ret as u64 } else { 0 };
             let limit = if total < snap { total } else { snap };
-            match gather(data, pointer, count, limit) {
+            match gather(data, pointer, count, limit, snap) {
                 Some(n) => (total, n),
                 None => {
                     flags |= capture_result::FAULT;
@@ -151,9 +154,6 @@ fn capture(
         }
         _ => {
             let mut n = if count < snap { count } else { snap };
-            if n > u64::from(MAX_SNAP_LEN) {
-                n = u64::from(MAX_SNAP_LEN);
-            }
             if n > 0 {
                 // SAFETY: see above.
                 let buf = unsafe { core::slice::from_raw_parts_mut(data, n as usize) };
@@ -168,9 +168,6 @@ fn capture(
     };
     if data_len > snap {
         data_len = snap;
-    }
-    if data_len > u64::from(MAX_SNAP_LEN) {
-        data_len = u64::from(MAX_SNAP_LEN);
     }
     if data_len < orig_len {
         flags |= capture_result::TRUNCATED;
@@ -207,12 +204,15 @@ pub fn capture_all(record: *mut u8, rule: &SyscallRule, regs: *const u8, ret: i6
         if c.when & want == 0 {
             continue;
         }
+        // Never true (the captures' total stays below the bound), but it gives every
+        // iteration the same known range for `used`, so the verifier sees the writes in
+        // bounds and prunes instead of exploring each combination of capture lengths.
+        if used >= CAPTURES_BOUND {
+            break;
+        }
         // SAFETY: within the reservation and its guard area (see CAPTURES_BOUND).
         let at = unsafe { record.add((SYSCALL_RECORD_SIZE + used) as usize) };
-        // The mask changes nothing (the captures' total stays below the bound) but gives
-        // every iteration the same range, so the verifier prunes instead of exploring each
-        // combination of capture lengths.
-        used = (used + capture(at, c, regs, ret, snap, i == 0)) & (CAPTURES_BOUND - 1);
+        used += capture(at, c, regs, ret, snap, i == 0);
     }
     used
 }
