@@ -10,8 +10,9 @@ use syscord_handlers::Policy;
 use crate::{
     dump::{self, DumpError, DumpFormat},
     error::Error,
+    filter,
     probes::{self, ProbeOptions},
-    record::{self, RecordOptions},
+    record::{self, RecordOptions, Target},
 };
 
 /// syscord: an always-on flight recorder for Linux system calls.
@@ -24,8 +25,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a command and record every syscall of it, its threads and its children.
-    Record(RecordArgs),
+    /// Record the syscalls of a command (with its threads and children), of running
+    /// processes (-p) or of the whole system (-a), optionally filtered.
+    Record(Box<RecordArgs>),
     /// Print a recording, one syscall per line, in time order.
     Dump(DumpArgs),
     /// List every syscall of an architecture: number, class and what is captured.
@@ -52,6 +54,35 @@ struct RecordArgs {
     /// Where to write the recording.
     #[arg(short, long, value_name = "FILE", default_value = "syscord.rec")]
     output: PathBuf,
+    /// Attach to running processes (all their threads) until they exit or syscord is
+    /// interrupted.
+    #[arg(short = 'p', long = "attach", value_name = "PID", value_delimiter = ',',
+          conflicts_with_all = ["all", "command"])]
+    attach: Vec<u32>,
+    /// With -p: also record the processes' future children (those started after syscord
+    /// attaches, to the precision of a clock tick; not those already running, as strace -f).
+    #[arg(short = 'f', long, requires = "attach")]
+    follow_forks: bool,
+    /// Record every task of the system (normally with a filter) until interrupted.
+    #[arg(short = 'a', long, conflicts_with = "command")]
+    all: bool,
+    /// Which threads and syscalls to record: pid, tid, comm, ppid, pcomm, uid, gid, exe,
+    /// cgroup, syscall, class, failed; == != < > <= >= in {...}; && || ! ( ).
+    /// Example: 'comm == "nginx*" && syscall in {read, write} || failed'.
+    #[arg(long, value_name = "EXPR")]
+    filter: Option<String>,
+    /// Only these process ids (shorthand; several filter options are joined with &&).
+    #[arg(long = "pid", value_name = "PID", value_delimiter = ',')]
+    pid_filter: Vec<u32>,
+    /// Only threads with this name (a glob with * at either end).
+    #[arg(long = "comm", value_name = "NAME")]
+    comm_filter: Vec<String>,
+    /// Only children of this process id.
+    #[arg(long = "ppid", value_name = "PID", value_delimiter = ',')]
+    ppid_filter: Vec<u32>,
+    /// Only children of a process with this name.
+    #[arg(long = "pcomm", value_name = "NAME")]
+    pcomm_filter: Vec<String>,
     /// Size of each CPU's ring buffer: a power of two, at least 2M (K, M, G suffixes).
     /// Default: 64M shared among the CPUs, at most 16M each.
     #[arg(long, value_name = "SIZE", value_parser = parse_ring_size)]
@@ -82,7 +113,7 @@ struct RecordArgs {
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
     /// The command to record, after `--`.
-    #[arg(last = true, required = true, value_name = "CMD")]
+    #[arg(last = true, value_name = "CMD", required_unless_present_any = ["attach", "all"])]
     command: Vec<String>,
 }
 
@@ -131,6 +162,26 @@ fn parse_ring_size(s: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
+/// The filter as the user gave it, for the file's header.
+fn filter_description(args: &RecordArgs) -> String {
+    let mut parts: Vec<String> = args.filter.iter().cloned().collect();
+    let join = |v: &[String]| v.join(",");
+    let numbers = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>();
+    if !args.pid_filter.is_empty() {
+        parts.push(format!("--pid {}", join(&numbers(&args.pid_filter))));
+    }
+    for c in &args.comm_filter {
+        parts.push(format!("--comm {c}"));
+    }
+    if !args.ppid_filter.is_empty() {
+        parts.push(format!("--ppid {}", join(&numbers(&args.ppid_filter))));
+    }
+    for c in &args.pcomm_filter {
+        parts.push(format!("--pcomm {c}"));
+    }
+    parts.join(" ")
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -146,9 +197,29 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Record(args) => {
             let cpus = probes::possible_cpus()?;
+            let filter = filter::combine(
+                args.filter.as_deref(),
+                &args.pid_filter,
+                &args.comm_filter,
+                &args.ppid_filter,
+                &args.pcomm_filter,
+            )
+            .map_err(|e| Error::Usage(e.to_string()))?;
+            let filter_text = filter_description(&args);
+            let target = if args.all {
+                Target::Everything
+            } else if !args.attach.is_empty() {
+                Target::Processes {
+                    pids: args.attach.clone(),
+                    children: args.follow_forks,
+                }
+            } else {
+                Target::Command(args.command.clone())
+            };
             let options = RecordOptions {
                 output: args.output.clone(),
-                command: args.command,
+                target,
+                filter: filter.map(|f| (f, filter_text)),
                 probes: ProbeOptions {
                     ring_bytes_per_cpu: args
                         .buffer_size

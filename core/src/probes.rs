@@ -8,11 +8,14 @@ use aya::{
     programs::BtfTracePoint,
 };
 use syscord_arch::Arch;
+
 use syscord_common::{Config, MAX_SYSCALLS, SEGMENT_SIZE, SyscallRule};
 
 use crate::{
     btf::Btf,
     error::{Error, Result},
+    filter::Compiled,
+    mapping::{Mapping, page_align},
     ring::Rings,
 };
 
@@ -28,6 +31,9 @@ const PROGRAMS: [(&str, &str); 5] = [
     ("syscord_task_rename", "task_rename"),
     ("syscord_sys_exit", "sys_exit"),
 ];
+
+/// Hooked only when the filter looks at cgroups.
+const CGROUP_PROGRAM: (&str, &str) = ("syscord_cgroup_attach_task", "cgroup_attach_task");
 
 /// Sizes of the kernel-side structures.
 #[derive(Debug, Clone)]
@@ -77,17 +83,32 @@ fn btf_error(e: impl std::fmt::Display) -> Error {
     Error::NoBtf(e.to_string())
 }
 
+/// What to record and where to put it.
+#[derive(Debug, Clone)]
+pub struct Selection<'a> {
+    /// Per-syscall rules, indexed by number.
+    pub rules: &'a [SyscallRule],
+    pub filter: &'a Compiled,
+    /// `syscord_common::follow` bits.
+    pub follow: u32,
+}
+
 /// The loaded and attached eBPF programs and their maps.
 pub struct Probes {
     ebpf: Ebpf,
     armed: HashMap<MapData, u32, u32>,
+    tasks: Mapping,
+    exe_bits: Mapping,
+    /// Bytes of EXE_BITS in use (0 when the filter has no exe condition).
+    exe_len: usize,
     config: Config,
+    attached: Vec<&'static str>,
 }
 
 impl Probes {
-    /// Loads the programs with `rules` (indexed by syscall number) and attaches them. Nothing
-    /// is recorded until a task is added with [`Probes::arm`].
-    pub fn load(options: &ProbeOptions, rules: &[SyscallRule]) -> Result<Probes> {
+    /// Loads the programs and attaches them. Nothing is recorded until a thread is armed
+    /// ([`Probes::arm`]) or marked ([`Probes::mark`]), or, following every task, starts.
+    pub fn load(options: &ProbeOptions, selection: &Selection<'_>) -> Result<Probes> {
         let btf_path = options
             .btf
             .clone()
@@ -105,7 +126,7 @@ impl Probes {
         let config = Config {
             cpus: cpus as u32,
             segments_per_cpu: segments_per_cpu as u32,
-            traced_words: pid_max().div_ceil(64),
+            task_words: pid_max().div_ceil(8),
             task_pid: field("task_struct", "pid")?,
             task_tgid: field("task_struct", "tgid")?,
             task_exit_code: field("task_struct", "exit_code")?,
@@ -114,16 +135,46 @@ impl Probes {
             mm_arg_end: field("mm_struct", "arg_end")?,
             bprm_filename: field("linux_binprm", "filename")?,
             snap_len: options.snap_len,
-            _pad: 0,
+            task_real_parent: field("task_struct", "real_parent")?,
+            task_real_cred: field("task_struct", "real_cred")?,
+            cred_uid: field("cred", "uid")?,
+            cred_gid: field("cred", "gid")?,
+            task_cgroups: field("task_struct", "cgroups")?,
+            css_set_dfl_cgrp: field("css_set", "dfl_cgrp")?,
+            cgroup_kn: field("cgroup", "kn")?,
+            kernfs_node_id: field("kernfs_node", "id")?,
+            task_comm: field("task_struct", "comm")?,
+            bprm_file: field("linux_binprm", "file")?,
+            file_path_dentry: field("file", "f_path")? + field("path", "dentry")?,
+            file_path_mnt: field("file", "f_path")? + field("path", "mnt")?,
+            dentry_d_parent: field("dentry", "d_parent")?,
+            dentry_name: field("dentry", "d_name")? + field("qstr", "name")?,
+            dentry_name_len: field("dentry", "d_name")? + field("qstr", "len")?,
+            vfsmount_mnt_root: field("vfsmount", "mnt_root")?,
+            mount_mnt: field("mount", "mnt")?,
+            mount_mnt_parent: field("mount", "mnt_parent")?,
+            mount_mnt_mountpoint: field("mount", "mnt_mountpoint")?,
+            recorder_tgid: std::process::id(),
+        };
+        let arch = Arch::host().ok_or(Error::Internal("unsupported host architecture"))?;
+        let (filter, syscall_filters) = selection.filter.to_kernel(arch, selection.follow);
+        let syscall_filters: Vec<u8> = syscall_filters.concat();
+        let exe_words = if filter.uses_exe != 0 {
+            config.task_words
+        } else {
+            1
         };
         let aya_btf =
             aya::Btf::parse_file(&btf_path, aya::Endianness::default()).map_err(btf_error)?;
         let mut ebpf = EbpfLoader::new()
             .btf(&aya_btf)
             .override_global("CONFIG", &config, true)
+            .override_global("FILTER", &filter, true)
+            .override_global("SYSCALL_FILTERS", syscall_filters.as_slice(), true)
             .map_max_entries("RING_META", config.cpus)
             .map_max_entries("RING_DATA", config.cpus * config.segments_per_cpu)
-            .map_max_entries("TRACED", config.traced_words)
+            .map_max_entries("TASKS", config.task_words)
+            .map_max_entries("EXE_BITS", exe_words)
             .load(EBPF_OBJECT)
             .map_err(load_error)?;
 
@@ -133,14 +184,45 @@ impl Probes {
                     .ok_or(Error::Internal("no RULES map"))?,
             )
             .map_err(load_error)?;
-            for (nr, rule) in rules.iter().enumerate().take(MAX_SYSCALLS as usize) {
+            for (nr, rule) in selection
+                .rules
+                .iter()
+                .enumerate()
+                .take(MAX_SYSCALLS as usize)
+            {
                 if *rule != SyscallRule::default() {
                     table.set(nr as u32, rule, 0).map_err(load_error)?;
                 }
             }
         }
 
-        for (program, tracepoint) in PROGRAMS {
+        let map_fd = |ebpf: &Ebpf, name: &str| -> Result<std::os::fd::RawFd> {
+            match ebpf.map(name) {
+                Some(Map::Array(data)) => Ok(std::os::fd::AsRawFd::as_raw_fd(&data.fd().as_fd())),
+                _ => Err(Error::Internal("task map missing")),
+            }
+        };
+        let task_bytes = page_align(config.task_words as usize * 8);
+        // SAFETY: the fds belong to maps `ebpf` keeps open for as long as the mappings live
+        // (both are owned by the returned Probes).
+        let (tasks, exe_bits) = unsafe {
+            (
+                Mapping::new(
+                    std::os::fd::BorrowedFd::borrow_raw(map_fd(&ebpf, "TASKS")?),
+                    task_bytes,
+                ),
+                Mapping::new(
+                    std::os::fd::BorrowedFd::borrow_raw(map_fd(&ebpf, "EXE_BITS")?),
+                    page_align(exe_words as usize * 8),
+                ),
+            )
+        };
+        let map_error = |e: std::io::Error| Error::Load(format!("mapping the task maps: {e}"));
+        let (tasks, exe_bits) = (tasks.map_err(map_error)?, exe_bits.map_err(map_error)?);
+
+        let mut attached = Vec::new();
+        let cgroup = (filter.uses_cgroup != 0).then_some(CGROUP_PROGRAM);
+        for (program, tracepoint) in cgroup.into_iter().chain(PROGRAMS) {
             let prog: &mut BtfTracePoint = ebpf
                 .program_mut(program)
                 .ok_or(Error::Internal("program missing from the eBPF object"))?
@@ -148,6 +230,7 @@ impl Probes {
                 .map_err(load_error)?;
             prog.load(tracepoint, &aya_btf).map_err(load_error)?;
             prog.attach().map_err(load_error)?;
+            attached.push(program);
         }
 
         let armed = HashMap::try_from(
@@ -158,8 +241,42 @@ impl Probes {
         Ok(Probes {
             ebpf,
             armed,
+            tasks,
+            exe_bits,
+            exe_len: if filter.uses_exe != 0 {
+                config.task_words as usize * 8
+            } else {
+                0
+            },
             config,
+            attached,
         })
+    }
+
+    /// Sets the state of running thread `tid` (a `task_state`) and its exe bits; false if
+    /// the id is beyond pid_max.
+    pub fn mark(&mut self, tid: u32, state: u8, exe_bits: u8) -> bool {
+        let index = tid as usize;
+        if index >= self.config.task_words as usize * 8 {
+            return false;
+        }
+        // SAFETY: a byte inside the mapping of TASKS; the kernel writes other bytes only.
+        unsafe { std::ptr::write_volatile(self.tasks.as_ptr().add(index), state) };
+        if index < self.exe_len {
+            // SAFETY: as above, in EXE_BITS.
+            unsafe { std::ptr::write_volatile(self.exe_bits.as_ptr().add(index), exe_bits) };
+        }
+        true
+    }
+
+    /// The state of thread `tid`.
+    pub fn state(&self, tid: u32) -> u8 {
+        let index = tid as usize;
+        if index >= self.config.task_words as usize * 8 {
+            return 0;
+        }
+        // SAFETY: a byte inside the mapping of TASKS.
+        unsafe { std::ptr::read_volatile(self.tasks.as_ptr().add(index)) }
     }
 
     /// Marks thread `tid` to be traced from its next exec on.
@@ -186,7 +303,7 @@ impl Probes {
 
     /// Detaches every program: no event is produced after this returns.
     pub fn detach(&mut self) {
-        for (program, _) in PROGRAMS.iter().rev() {
+        for program in self.attached.drain(..).rev() {
             if let Some(prog) = self.ebpf.program_mut(program) {
                 let prog: std::result::Result<&mut BtfTracePoint, _> = prog.try_into();
                 if let Ok(prog) = prog {

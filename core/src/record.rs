@@ -1,4 +1,5 @@
-//! `syscord record`: start a command with recording active, follow it, write the file.
+//! `syscord record`: choose what to record (a command it starts, running processes, or
+//! every task), load the probes, drain the rings into the file until the end.
 
 use std::{
     fs::{File, OpenOptions},
@@ -21,21 +22,39 @@ use nix::{
     time::{ClockId, clock_gettime},
 };
 use syscord_arch::Arch;
+use syscord_common::task_state;
 use syscord_handlers::{Policy, Registry};
 
 use crate::{
     drain::{Drain, DrainProgress},
     error::{Error, Result},
+    filter::{
+        self, Compiled, Expr,
+        procfs::{self, Cgroup2},
+    },
     format::{Header, Summary, Writer},
     preflight,
-    probes::{ProbeOptions, Probes, possible_cpus},
+    probes::{ProbeOptions, Probes, Selection, possible_cpus},
     spawn::{Paused, wait_exit_code},
 };
+
+/// What to record.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A command syscord starts, and its descendants.
+    Command(Vec<String>),
+    /// Running processes (all their threads); with `children`, their future children too.
+    Processes { pids: Vec<u32>, children: bool },
+    /// Every task, with the filter deciding.
+    Everything,
+}
 
 #[derive(Debug, Clone)]
 pub struct RecordOptions {
     pub output: PathBuf,
-    pub command: Vec<String>,
+    pub target: Target,
+    /// The filter, and its text for the file's header.
+    pub filter: Option<(Expr, String)>,
     pub probes: ProbeOptions,
     /// What to capture beyond the registers.
     pub policy: Policy,
@@ -58,29 +77,32 @@ fn now_ns(clock: ClockId) -> Result<u64> {
 
 /// The child being recorded, for the signal handler.
 static CHILD: AtomicI32 = AtomicI32::new(0);
+/// Set by SIGINT / SIGTERM / SIGHUP when syscord itself should stop.
+static STOP: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn forward_signal(
-    signal: libc::c_int,
-    info: *mut libc::siginfo_t,
-    _: *mut libc::c_void,
-) {
-    // A signal from the terminal (Ctrl-C) reached the child's process group too; one sent to
-    // syscord alone (kill, a service manager) is passed on, so the child ends and the
-    // recording finishes cleanly after it.
-    // SAFETY: the kernel hands a valid siginfo to SA_SIGINFO handlers; kill is
+extern "C" fn on_signal(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // With a command: a signal from the terminal (Ctrl-C) reached the child's process group
+    // too; one sent to syscord alone (kill, a service manager) is passed on, so the child
+    // ends and the recording finishes after it. Without one: stop recording.
+    // SAFETY: the kernel hands a valid siginfo to SA_SIGINFO handlers; kill and atomics are
     // async-signal-safe.
     unsafe {
-        let from_process = (*info).si_code == libc::SI_USER || (*info).si_code == libc::SI_QUEUE;
         let child = CHILD.load(Ordering::Relaxed);
-        if from_process && child > 0 {
-            libc::kill(child, signal);
+        if child > 0 {
+            let from_process =
+                (*info).si_code == libc::SI_USER || (*info).si_code == libc::SI_QUEUE;
+            if from_process {
+                libc::kill(child, signal);
+            }
+        } else {
+            STOP.store(true, Ordering::Relaxed);
         }
     }
 }
 
-fn install_signal_forwarding() -> Result<()> {
+fn install_signal_handlers() -> Result<()> {
     let action = SigAction::new(
-        SigHandler::SigAction(forward_signal),
+        SigHandler::SigAction(on_signal),
         SaFlags::SA_SIGINFO | SaFlags::SA_RESTART,
         SigSet::empty(),
     );
@@ -96,9 +118,98 @@ fn install_signal_forwarding() -> Result<()> {
     Ok(())
 }
 
+/// Whether process `pid` still runs (a zombie counts as gone).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(") ")
+                .and_then(|(_, rest)| rest.chars().next())
+        })
+        .is_some_and(|state| state != 'Z' && state != 'X')
+}
+
+/// Marks the running threads the target names; returns how many were marked.
+/// Marks the threads running now that the target selects, with their state under the
+/// filter; `attached_ticks` is when the probes were attached (see procfs::boot_ticks).
+/// Returns how many of them are recorded.
+fn mark_running(
+    probes: &mut Probes,
+    target: &Target,
+    filter: &Compiled,
+    attached_ticks: u64,
+) -> usize {
+    let cgroups = Cgroup2::find();
+    let me = std::process::id();
+    let mut marked = 0;
+    let mut mark_process = |probes: &mut Probes, pid: u32| {
+        for tid in procfs::threads_of(pid).unwrap_or_default() {
+            if let Some(info) = procfs::read_thread(pid, tid, cgroups.as_ref()) {
+                let (state, exe_bits) = procfs::evaluate(filter, &info);
+                if probes.mark(tid, state, exe_bits) && state >= task_state::ALL {
+                    marked += 1;
+                }
+            }
+        }
+    };
+    match target {
+        Target::Command(_) => {}
+        Target::Processes { pids, children } => {
+            for &pid in pids {
+                mark_process(probes, pid);
+            }
+            if *children {
+                // Children forked after the probes were attached but before their parent
+                // was marked were not followed by the kernel: take them now, and theirs.
+                // Children started earlier are not the future children -f asks for (as
+                // with strace -f -p). Start times are in ticks: take the attach tick too.
+                for _ in 0..3 {
+                    let mut found = false;
+                    for pid in procfs::all_processes() {
+                        if probes.state(pid) != task_state::NONE || pid == me {
+                            continue;
+                        }
+                        let Some((parent, started)) = procfs::parent_and_start(pid) else {
+                            continue;
+                        };
+                        if started >= attached_ticks && probes.state(parent) != task_state::NONE {
+                            mark_process(probes, pid);
+                            found = true;
+                        }
+                    }
+                    if !found {
+                        break;
+                    }
+                }
+            }
+        }
+        Target::Everything => {
+            for pid in procfs::all_processes() {
+                if pid != me {
+                    mark_process(probes, pid);
+                }
+            }
+        }
+    }
+    marked
+}
+
 pub fn record(options: &RecordOptions) -> Result<Outcome> {
     preflight::check_privileges()?;
     let arch = Arch::host().ok_or(Error::Internal("unsupported host architecture"))?;
+
+    if let Target::Processes { pids, .. } = &options.target {
+        for &pid in pids {
+            if procfs::threads_of(pid).is_none() {
+                return Err(Error::Usage(format!("no process {pid}")));
+            }
+        }
+    }
+    let compiled = match &options.filter {
+        Some((expr, _)) => filter::compile(expr, arch, &Cgroup2::find())
+            .map_err(|e| Error::Usage(e.to_string()))?,
+        None => Compiled::everything(),
+    };
 
     let file = OpenOptions::new()
         .write(true)
@@ -117,11 +228,27 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
     };
 
     // Before loading anything: a missing command is the commonest mistake.
-    let child = Paused::spawn(&options.command)?;
+    let child = match &options.target {
+        Target::Command(argv) => Some(Paused::spawn(argv)?),
+        _ => None,
+    };
 
     let registry = Registry::new(arch).map_err(|e| Error::Handlers(e.to_string()))?;
     let rules = registry.rules(&options.policy);
-    let mut probes = Probes::load(&options.probes, &rules)?;
+    let follow = match &options.target {
+        Target::Command(_) => filter::follow_bits(false, true),
+        Target::Processes { children, .. } => filter::follow_bits(false, *children),
+        Target::Everything => filter::follow_bits(true, true),
+    };
+    let attached_ticks = procfs::boot_ticks();
+    let mut probes = Probes::load(
+        &options.probes,
+        &Selection {
+            rules: &rules,
+            filter: &compiled,
+            follow,
+        },
+    )?;
     let cpus = possible_cpus()?;
 
     let uname = nix::sys::utsname::uname().map_err(std::io::Error::from)?;
@@ -132,7 +259,23 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         start_wall_ns: now_ns(ClockId::CLOCK_REALTIME)?,
         start_boot_ns: now_ns(ClockId::CLOCK_BOOTTIME)?,
         snap_len: options.probes.snap_len,
-        command: options.command.clone(),
+        command: match &options.target {
+            Target::Command(argv) => argv.clone(),
+            _ => Vec::new(),
+        },
+        target: match &options.target {
+            Target::Command(_) => "command".to_owned(),
+            Target::Processes { pids, children } => format!(
+                "processes {}{}",
+                pids.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if *children { " and their children" } else { "" }
+            ),
+            Target::Everything => "all tasks".to_owned(),
+        },
+        filter: options.filter.as_ref().map(|(_, text)| text.clone()),
         syscord_version: env!("CARGO_PKG_VERSION").to_owned(),
         cpus: cpus as u32,
     };
@@ -140,7 +283,6 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         Writer::new(BufWriter::with_capacity(1 << 20, file), &header).map_err(output_error)?;
     let drain = Drain::new(probes.rings()?, writer, registry);
 
-    probes.arm(child.pid())?;
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(DrainProgress::default());
     let drain_thread = {
@@ -152,13 +294,49 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
             .spawn(move || drain.run(&stop, idle_sleep, &progress))?
     };
 
-    let exit_code = match child.release() {
-        Ok(pid) => {
-            CHILD.store(pid.as_raw(), Ordering::Relaxed);
-            install_signal_forwarding()?;
-            wait_exit_code(pid)
+    let exit_code = match child {
+        Some(child) => {
+            probes.arm(child.pid())?;
+            match child.release() {
+                Ok(pid) => {
+                    CHILD.store(pid.as_raw(), Ordering::Relaxed);
+                    install_signal_handlers()?;
+                    wait_exit_code(pid)
+                }
+                Err(e) => Err(e),
+            }
         }
-        Err(e) => Err(e),
+        None => {
+            install_signal_handlers()?;
+            let threads = mark_running(&mut probes, &options.target, &compiled, attached_ticks);
+            // Like strace's "Process N attached": tells people (and scripts) that the
+            // recording now runs.
+            match &options.target {
+                Target::Everything => eprintln!(
+                    "syscord: recording all tasks{} ({threads} threads now); Ctrl-C or SIGTERM ends it",
+                    if options.filter.is_some() {
+                        " the filter selects"
+                    } else {
+                        ""
+                    }
+                ),
+                _ => eprintln!(
+                    "syscord: recording {threads} threads; Ctrl-C or SIGTERM ends the recording"
+                ),
+            }
+            loop {
+                thread::sleep(Duration::from_millis(50));
+                if STOP.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Target::Processes { pids, .. } = &options.target
+                    && !pids.iter().any(|&p| alive(p))
+                {
+                    break;
+                }
+            }
+            Ok(0)
+        }
     };
 
     // No event after detach; the drain's last pass then sees everything.

@@ -5,8 +5,7 @@
 
 use std::{
     io,
-    os::fd::{AsRawFd, BorrowedFd},
-    ptr::NonNull,
+    os::fd::BorrowedFd,
     sync::atomic::{AtomicU64, Ordering},
 };
 
@@ -15,45 +14,7 @@ use syscord_common::{
     next_position,
 };
 
-/// A shared, writable mapping of a BPF map's values.
-struct Mapping {
-    ptr: NonNull<u8>,
-    len: usize,
-}
-
-// SAFETY: the mapping is plain shared memory; all cross-thread access goes through atomics
-// or happens from one thread (the drain).
-unsafe impl Send for Mapping {}
-
-impl Mapping {
-    fn new(fd: BorrowedFd<'_>, len: usize) -> io::Result<Mapping> {
-        // SAFETY: mapping a BPF_F_MMAPABLE array map's values, shared with the kernel.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Mapping {
-            ptr: NonNull::new(ptr.cast()).ok_or_else(|| io::Error::other("mmap returned NULL"))?,
-            len,
-        })
-    }
-}
-
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        // SAFETY: unmapping what `new` mapped.
-        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
-    }
-}
+use crate::mapping::{Mapping, page_align};
 
 /// Producer-side counters of one CPU.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,14 +32,6 @@ pub struct Rings {
     data: Mapping,
     cpus: usize,
     segments_per_cpu: u64,
-}
-
-fn page_align(n: usize) -> usize {
-    let page = 4096usize.max(
-        // SAFETY: sysconf has no preconditions.
-        unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize,
-    );
-    n.div_ceil(page) * page
 }
 
 impl Rings {
@@ -108,7 +61,7 @@ impl Rings {
     fn meta(&self, cpu: usize) -> *mut RingMeta {
         assert!(cpu < self.cpus);
         // SAFETY: in bounds of the meta mapping (cpus entries of 128 bytes).
-        unsafe { self.meta.ptr.as_ptr().cast::<RingMeta>().add(cpu) }
+        unsafe { self.meta.as_ptr().cast::<RingMeta>().add(cpu) }
     }
 
     fn field(&self, cpu: usize, field: fn(*mut RingMeta) -> *mut u64) -> &AtomicU64 {
@@ -159,9 +112,8 @@ impl Rings {
             let base = (cpu as u64 * self.segments_per_cpu + segment) * SEGMENT_BYTES + offset;
             // SAFETY: base + a header lies within the data mapping (offset is 8-aligned and
             // below SEGMENT_SIZE; the segment's guard area follows).
-            let header: RecordHeader = unsafe {
-                std::ptr::read_unaligned(self.data.ptr.as_ptr().add(base as usize).cast())
-            };
+            let header: RecordHeader =
+                unsafe { std::ptr::read_unaligned(self.data.as_ptr().add(base as usize).cast()) };
             let len = u64::from(header.len);
             let valid = len >= HEADER_SIZE && len % RECORD_ALIGN == 0 && len <= MAX_RECORD;
             if !valid {
@@ -171,7 +123,7 @@ impl Rings {
             }
             // SAFETY: the record lies within its segment and guard area (len checked above).
             let bytes = unsafe {
-                std::slice::from_raw_parts(self.data.ptr.as_ptr().add(base as usize), len as usize)
+                std::slice::from_raw_parts(self.data.as_ptr().add(base as usize), len as usize)
             };
             f(bytes);
             n += 1;

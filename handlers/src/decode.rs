@@ -51,14 +51,23 @@ impl Decoder {
     }
 
     pub fn handler(&self, nr: u32) -> Option<&'static Handler> {
-        self.registry.get(nr)
+        self.registry.get(self.resolve(nr))
     }
 
     /// The syscall's name, or `syscall_N` for a number the table does not have.
     pub fn name(&self, nr: u32) -> String {
         self.table
-            .name(nr)
+            .name(self.resolve(nr))
             .map_or_else(|| format!("syscall_{nr}"), str::to_owned)
+    }
+
+    /// The syscall a recorded number stands for: sys_exit sees rt_sigreturn as -1, the
+    /// kernel having forgotten the number so the restored registers are not restarted.
+    fn resolve(&self, nr: u32) -> u32 {
+        match nr {
+            syscord_common::NO_SYSCALL => self.table.number("rt_sigreturn").unwrap_or(nr),
+            _ => nr,
+        }
     }
 
     /// `name(arg, ...) = result`.

@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::{path::PathBuf, process::Command, time::Instant};
+use std::{collections::BTreeMap, path::PathBuf, process::Command, time::Instant};
 
 use base64::Engine as _;
 use rexpect::{
@@ -19,7 +19,7 @@ use serde_json::Value;
 use syscord_arch::{Arch, SyscallTable};
 use syscord_tests::{
     check_effects, check_race, check_return_addresses, check_sequence, check_sequence_numbers,
-    effects_pairs, json_lines, sequence_log,
+    effects_pairs, json_lines, sequence_log, syscalls_by_tid,
 };
 
 /// Every wait on the console gives up after this long: TCG is slow, the eBPF verifier more so.
@@ -220,6 +220,31 @@ fn guest_records_right(arch: Arch) {
     );
     let read = check_race(&guest.dump_json("/tmp/race.rec"));
     assert_ne!(read["tid"], read["pid"], "{arch}: the reading thread");
+
+    // A filter decided in this kernel: the exact path of the child's executable, walked
+    // from its dentry across the tmpfs mount, selects the child and its thread from their
+    // execve on, and nothing of the parent.
+    guest.ok("cp /bin/sc-family /tmp/sc-child");
+    let record = guest.ok(
+        "syscord record -o /tmp/fam.rec --filter 'exe == \"/tmp/sc-child\"' -- sc-family 300 /tmp/sc-child > /tmp/fam.out",
+    );
+    assert!(record.contains(" 0 lost"), "{arch}: {record}");
+    let family: BTreeMap<String, u64> = json_lines(&guest.ok("cat /tmp/fam.out"))
+        .iter()
+        .map(|v| {
+            (
+                v["role"].as_str().unwrap().to_owned(),
+                v["tid"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let by_tid = syscalls_by_tid(&guest.dump_json("/tmp/fam.rec"));
+    assert_eq!(
+        by_tid.keys().copied().collect::<Vec<u64>>(),
+        vec![family["child"], family["child-thread"]],
+        "{arch}: threads recorded with the exe filter, of {family:?}"
+    );
+    assert_eq!(by_tid[&family["child"]][0]["syscall"], "execve", "{arch}");
 
     // The file recorded here decodes on this machine, by the recording's architecture.
     let encoded: String = guest

@@ -69,6 +69,12 @@ pub struct Header {
     pub snap_len: u32,
     /// The recorded command line, if syscord started it.
     pub command: Vec<String>,
+    /// What was recorded: "command", "processes 12, 34", "all tasks".
+    #[serde(default)]
+    pub target: String,
+    /// The filter, as given.
+    #[serde(default)]
+    pub filter: Option<String>,
     pub syscord_version: String,
     pub cpus: u32,
 }

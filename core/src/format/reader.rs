@@ -184,6 +184,8 @@ mod tests {
             start_boot_ns: 5_000,
             snap_len: 256,
             command: vec!["ls".into(), "-l".into()],
+            target: "command".into(),
+            filter: None,
             syscord_version: "0".into(),
             cpus: 2,
         }

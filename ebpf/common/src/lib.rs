@@ -168,7 +168,7 @@ pub const MAX_RECORD: u64 = 192 * 1024;
 /// Bytes after a segment that a record starting in it may use. More than `MAX_RECORD`: the
 /// verifier must see every write in bounds, and it knows the captures' running length only
 /// as "below [`CAPTURES_BOUND`]".
-pub const SEGMENT_GUARD: u64 = 320 * 1024;
+pub const SEGMENT_GUARD: u64 = 384 * 1024;
 /// A power of two above the captures' total length; the eBPF program masks the running
 /// length with it to keep the verifier's state space small.
 pub const CAPTURES_BOUND: u64 = 256 * 1024;
@@ -330,6 +330,189 @@ const _: () = assert!(
 );
 const _: () = assert!((STRING_MAX as u64) <= MAX_SNAP_LEN as u64);
 
+// ---------------------------------------------------------------------------------------------
+// Task selection
+//
+// One byte per thread id (the `TASKS` array) says what happens to the thread's syscalls:
+// ---------------------------------------------------------------------------------------------
+
+/// Values of a thread's byte in `TASKS`.
+pub mod task_state {
+    /// Not selected; its children are not candidates either (unless every task is).
+    pub const NONE: u8 = 0;
+    /// A candidate (launched, attached or followed) the filter rejects: nothing recorded,
+    /// but its children are evaluated.
+    pub const CANDIDATE: u8 = 1;
+    /// Every syscall recorded.
+    pub const ALL: u8 = 2;
+    /// Recorded through syscall filter `state - FILTERED` (see `FilterConfig`).
+    pub const FILTERED: u8 = 3;
+}
+
+/// Bits of `FilterConfig::follow`: which new threads are candidates.
+pub mod follow {
+    /// New threads of a candidate process.
+    pub const THREADS: u32 = 1 << 0;
+    /// Children (new processes) of a candidate.
+    pub const CHILDREN: u32 = 1 << 1;
+    /// Every new thread on the system (`-a`).
+    pub const EVERYTHING: u32 = 1 << 2;
+}
+
+/// Process conditions evaluated in the kernel, at most.
+pub const MAX_CONDITIONS: usize = 8;
+/// Values one condition compares against, at most (`pid in {1, 2, 3}`).
+pub const MAX_CONDITION_VALUES: usize = 8;
+/// Distinct syscall filters left once the process conditions are known, at most.
+pub const MAX_SYSCALL_FILTERS: usize = 16;
+/// Bytes of a thread-name pattern (comm is at most 15 characters).
+pub const NAME_PATTERN_LEN: usize = 16;
+/// Bytes of an executable-path pattern, and of the path compared with it.
+/// sys_exit sees rt_sigreturn as syscall number -1 (NO_SYSCALL): the kernel forgets the
+/// number so that the restored registers are not taken for a syscall to restart. Syscall
+/// filters keep rt_sigreturn's entry in this slot too, which -1 lands on once masked, and
+/// which no architecture uses for a syscall.
+pub const NO_SYSCALL: u32 = u32::MAX;
+pub const NO_SYSCALL_SLOT: usize = (NO_SYSCALL & (MAX_SYSCALLS - 1)) as usize;
+
+pub const PATH_PATTERN_LEN: usize = 64;
+pub const PATH_COMPARE_LEN: usize = 256;
+
+/// What a condition looks at (`Condition::field`).
+pub mod condition_field {
+    pub const PID: u8 = 1;
+    pub const TID: u8 = 2;
+    pub const PPID: u8 = 3;
+    pub const UID: u8 = 4;
+    pub const GID: u8 = 5;
+    pub const COMM: u8 = 6;
+    pub const PCOMM: u8 = 7;
+    /// Through the thread's `exe` bits (`EXE_BITS`): value i is exe pattern i.
+    pub const EXE: u8 = 8;
+    /// The thread's cgroup (v2) id.
+    pub const CGROUP: u8 = 9;
+}
+
+/// How a condition compares (`Condition::op`).
+pub mod condition_op {
+    /// Equals one of the values (matches one of the patterns).
+    pub const ANY: u8 = 1;
+    /// Equals none of them.
+    pub const NONE: u8 = 2;
+    pub const LT: u8 = 3;
+    pub const GT: u8 = 4;
+    pub const LE: u8 = 5;
+    pub const GE: u8 = 6;
+}
+
+/// How a name or path pattern matches (a glob with its `*` at either end, `?` any one
+/// character).
+pub mod pattern_kind {
+    pub const EXACT: u8 = 0;
+    /// `text*`
+    pub const PREFIX: u8 = 1;
+    /// `*text`
+    pub const SUFFIX: u8 = 2;
+    /// `*text*`
+    pub const CONTAINS: u8 = 3;
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NamePattern {
+    pub kind: u8,
+    pub len: u8,
+    pub bytes: [u8; NAME_PATTERN_LEN],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathPattern {
+    pub kind: u8,
+    pub len: u8,
+    pub bytes: [u8; PATH_PATTERN_LEN],
+}
+
+impl Default for PathPattern {
+    fn default() -> Self {
+        PathPattern {
+            kind: 0,
+            len: 0,
+            bytes: [0; PATH_PATTERN_LEN],
+        }
+    }
+}
+
+/// One process condition of the filter.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Condition {
+    /// One of [`condition_field`].
+    pub field: u8,
+    /// One of [`condition_op`].
+    pub op: u8,
+    /// Values in use.
+    pub count: u8,
+    pub _pad: [u8; 5],
+    /// Numbers (ids, cgroup ids); for EXE, indices of `FilterConfig::exe_patterns`.
+    pub numbers: [u64; MAX_CONDITION_VALUES],
+    /// Name patterns, for COMM and PCOMM.
+    pub names: [NamePattern; MAX_CONDITION_VALUES],
+}
+
+/// The compiled filter, written by userspace before loading.
+///
+/// The filter is split in the kernel's favour: conditions on the process (evaluated when a
+/// thread starts, execs, is renamed, changes credentials or cgroup) and conditions on the
+/// syscall (evaluated per event). For each combination of the process conditions' results,
+/// `states` holds what is left: not recorded, everything, or syscall filter n.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct FilterConfig {
+    /// Bits of [`follow`].
+    pub follow: u32,
+    /// Process conditions in use.
+    pub count: u32,
+    pub conditions: [Condition; MAX_CONDITIONS],
+    /// Indexed by the conditions' results (bit i = condition i): a [`task_state`].
+    pub states: [u8; 1 << MAX_CONDITIONS],
+    /// Executable-path patterns of the EXE conditions (bit i of a thread's EXE_BITS).
+    pub exe_patterns: [PathPattern; 8],
+    pub exe_pattern_count: u32,
+    /// Whether any condition depends on the uid/gid, the exe or the cgroup, so the program
+    /// knows which changes to watch.
+    pub uses_creds: u32,
+    pub uses_exe: u32,
+    pub uses_cgroup: u32,
+    /// Syscall numbers after which credentials may have changed (setuid and friends): the
+    /// thread is evaluated again. One bit per number.
+    pub creds_syscalls: [u64; MAX_SYSCALLS as usize / 64],
+}
+
+impl Default for FilterConfig {
+    fn default() -> Self {
+        // Without a filter: every candidate is recorded in full.
+        let mut states = [task_state::ALL; 1 << MAX_CONDITIONS];
+        states[0] = task_state::ALL;
+        FilterConfig {
+            follow: follow::THREADS | follow::CHILDREN,
+            count: 0,
+            conditions: [Condition::default(); MAX_CONDITIONS],
+            states,
+            exe_patterns: [PathPattern::default(); 8],
+            exe_pattern_count: 0,
+            uses_creds: 0,
+            uses_exe: 0,
+            uses_cgroup: 0,
+            creds_syscalls: [0; MAX_SYSCALLS as usize / 64],
+        }
+    }
+}
+
+/// One syscall filter: per syscall number, bit 0 = record when it succeeds, bit 1 = when it
+/// fails.
+pub type SyscallFilter = [u8; MAX_SYSCALLS as usize];
+
 /// Kernel facts userspace resolves from BTF, and sizes it chose, written into the program's
 /// read-only data before loading (the Rust eBPF toolchain has no CO-RE field relocations).
 #[repr(C)]
@@ -339,8 +522,6 @@ pub struct Config {
     pub cpus: u32,
     /// Segments per CPU ring: a power of two.
     pub segments_per_cpu: u32,
-    /// Entries of the `TRACED` bitmap (64 threads each).
-    pub traced_words: u32,
     /// Byte offset of `task_struct::pid`.
     pub task_pid: u32,
     /// Byte offset of `task_struct::tgid`.
@@ -356,7 +537,36 @@ pub struct Config {
     pub bprm_filename: u32,
     /// Bytes captured per buffer at most (`-s`).
     pub snap_len: u32,
-    pub _pad: u32,
+    /// Entries of the `TASKS` array (threads, 8 per entry).
+    pub task_words: u32,
+    /// Offsets for the filter's process conditions: `task_struct::real_parent`,
+    /// `task_struct::real_cred`, `cred::uid`, `cred::gid`, `task_struct::cgroups`,
+    /// `css_set::dfl_cgrp`, `cgroup::kn`, `kernfs_node::id`, `task_struct::comm`.
+    pub task_real_parent: u32,
+    pub task_real_cred: u32,
+    pub cred_uid: u32,
+    pub cred_gid: u32,
+    pub task_cgroups: u32,
+    pub css_set_dfl_cgrp: u32,
+    pub cgroup_kn: u32,
+    pub kernfs_node_id: u32,
+    pub task_comm: u32,
+    /// Offsets for an executable's path (the `exe` condition): `linux_binprm::file`,
+    /// `file::f_path` + `path::dentry` / `path::mnt`, `dentry::d_parent`, `dentry::d_name` +
+    /// `qstr::name` / `qstr::len`, `vfsmount::mnt_root`, `mount::mnt` (the vfsmount inside a
+    /// mount), `mount::mnt_parent`, `mount::mnt_mountpoint`.
+    pub bprm_file: u32,
+    pub file_path_dentry: u32,
+    pub file_path_mnt: u32,
+    pub dentry_d_parent: u32,
+    pub dentry_name: u32,
+    pub dentry_name_len: u32,
+    pub vfsmount_mnt_root: u32,
+    pub mount_mnt: u32,
+    pub mount_mnt_parent: u32,
+    pub mount_mnt_mountpoint: u32,
+    /// The recorder's own process: never a candidate, even with `follow::EVERYTHING`.
+    pub recorder_tgid: u32,
 }
 
 #[cfg(feature = "user")]
@@ -364,4 +574,5 @@ mod pod {
     // SAFETY: plain `#[repr(C)]` integers with explicit padding; every bit pattern is valid.
     unsafe impl aya::Pod for super::SyscallRule {}
     unsafe impl aya::Pod for super::Config {}
+    unsafe impl aya::Pod for super::FilterConfig {}
 }

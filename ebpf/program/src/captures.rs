@@ -8,9 +8,9 @@ use aya_ebpf::helpers::{
     bpf_probe_read_user, bpf_probe_read_user_buf, bpf_probe_read_user_str_bytes,
 };
 use syscord_common::{
-    CAPTURE_HEADER_SIZE, CAPTURES_BOUND, CaptureHeader, CaptureRule, MAX_CAPTURES, RECORD_ALIGN,
-    STRING_MAX, SYSCALL_RECORD_SIZE, SyscallRule, capture_flags, capture_kind, capture_result,
-    capture_when, len_from,
+    CAPTURE_HEADER_SIZE, CAPTURES_BOUND, CaptureHeader, CaptureRule, MAX_CAPTURES, MAX_SNAP_LEN,
+    RECORD_ALIGN, SEGMENT_GUARD, STRING_MAX, SYSCALL_RECORD_SIZE, SyscallRule, capture_flags,
+    capture_kind, capture_result, capture_when, len_from,
 };
 
 use crate::{PT_REGS, config, reg};
@@ -57,6 +57,14 @@ fn length(rule: &CaptureRule, regs: *const u8, ret: i64) -> u64 {
         _ => arg(regs, rule.len_arg).min(u64::from(u32::MAX)) + size,
     }
 }
+
+/// All ones above MAX_SNAP_LEN (a power of two).
+const SNAP_MASK: u64 = 2 * MAX_SNAP_LEN as u64 - 1;
+const _: () = assert!(MAX_SNAP_LEN.is_power_of_two());
+// What the verifier checks a capture against: the guard after a segment holds it.
+const _: () = assert!(
+    SYSCALL_RECORD_SIZE + CAPTURES_BOUND + CAPTURE_HEADER_SIZE + SNAP_MASK <= SEGMENT_GUARD
+);
 
 /// Concatenates the buffers of `count` iovecs at `iov` into `dst`, up to `limit` bytes
 /// (at most `snap`).
@@ -153,7 +161,10 @@ fn capture(
             }
         }
         _ => {
-            let mut n = if count < snap { count } else { snap };
+            // The mask changes nothing (n <= snap <= MAX_SNAP_LEN) but bounds the register
+            // handed to the helper whatever the compiler does: it may pass a copy of `count`
+            // spilled before the comparison, whose bound 6.1's verifier does not learn.
+            let mut n = (if count < snap { count } else { snap }) & SNAP_MASK;
             if n > 0 {
                 // SAFETY: see above.
                 let buf = unsafe { core::slice::from_raw_parts_mut(data, n as usize) };

@@ -12,7 +12,7 @@
 //! - `task_rename`: thread names, so records need not carry one each.
 #![no_std]
 #![no_main]
-#![feature(core_intrinsics)]
+#![cfg_attr(not(bpf_target_arch = "x86_64"), feature(core_intrinsics))]
 #![allow(internal_features)]
 
 mod captures;
@@ -33,7 +33,7 @@ use syscord_arch::regs::PtRegsLayout;
 use syscord_common::{
     COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX, ExecBody, ExitBody,
     ForkBody, HEADER_SIZE, MAX_SYSCALLS, SEGMENT_GUARD, SYSCALL_RECORD_SIZE, SyscallBody,
-    SyscallRule, record_kind, rule_flags,
+    SyscallRule, follow, record_kind, rule_flags, task_state,
 };
 
 #[cfg(bpf_target_arch = "x86_64")]
@@ -55,7 +55,6 @@ compile_error!("syscord's eBPF program supports bpf_target_arch x86_64, aarch64 
 static CONFIG: Config = Config {
     cpus: 0,
     segments_per_cpu: 0,
-    traced_words: 0,
     task_pid: 0,
     task_tgid: 0,
     task_exit_code: 0,
@@ -64,7 +63,27 @@ static CONFIG: Config = Config {
     mm_arg_end: 0,
     bprm_filename: 0,
     snap_len: 0,
-    _pad: 0,
+    task_words: 0,
+    task_real_parent: 0,
+    task_real_cred: 0,
+    cred_uid: 0,
+    cred_gid: 0,
+    task_cgroups: 0,
+    css_set_dfl_cgrp: 0,
+    cgroup_kn: 0,
+    kernfs_node_id: 0,
+    task_comm: 0,
+    bprm_file: 0,
+    file_path_dentry: 0,
+    file_path_mnt: 0,
+    dentry_d_parent: 0,
+    dentry_name: 0,
+    dentry_name_len: 0,
+    vfsmount_mnt_root: 0,
+    mount_mnt: 0,
+    mount_mnt_parent: 0,
+    mount_mnt_mountpoint: 0,
+    recorder_tgid: 0,
 };
 
 /// One field of CONFIG. The volatile read keeps the compiler from folding the placeholder
@@ -77,7 +96,7 @@ macro_rules! config {
 pub(crate) use config;
 
 #[inline(always)]
-fn read_config<T: Copy>(field: *const T) -> T {
+pub(crate) fn read_config<T: Copy>(field: *const T) -> T {
     // SAFETY: a field of CONFIG, a plain static the program never writes.
     unsafe { core::ptr::read_volatile(field) }
 }
@@ -131,14 +150,28 @@ fn fill_syscall(body: *mut SyscallBody, regs: *const u8, nr: u32, ret: i64) {
 }
 
 #[btf_tracepoint(function = "sys_exit")]
+// Each program's function is inlined into the entry point the macro wraps it in: as a
+// separate function taking the context struct by value, kernels before 6.2 reject it
+// ("arg#0 type STRUCT"), which happens once a program grows past the inlining threshold.
+#[inline(always)]
 pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     let pid_tgid = bpf_get_current_pid_tgid();
-    if !tasks::is_traced(pid_tgid as u32) {
+    let state = tasks::state(pid_tgid as u32);
+    if state < task_state::ALL {
+        if state == task_state::CANDIDATE && tasks::uses_creds() {
+            reevaluate_after_creds(ctx, pid_tgid as u32);
+        }
         return 0;
     }
     let regs: *const u8 = ctx.arg(0);
     let ret: i64 = ctx.arg(1);
     let nr = syscall_nr(regs);
+    if tasks::uses_creds() {
+        reevaluate_after_creds(ctx, pid_tgid as u32);
+    }
+    if !tasks::syscall_passes(state, nr, (-4095..0).contains(&ret)) {
+        return 0;
+    }
     let Some(rule) = RULES.get(nr) else {
         // A number beyond the table: record the registers.
         return record_plain(regs, nr, ret, 0, pid_tgid);
@@ -162,6 +195,20 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     0
 }
 
+/// After a successful setuid-like syscall, the filter's uid/gid conditions may say
+/// something else about the thread.
+#[inline(always)]
+fn reevaluate_after_creds(ctx: BtfTracePointContext, tid: u32) {
+    let regs: *const u8 = ctx.arg(0);
+    let ret: i64 = ctx.arg(1);
+    if ret != 0 || !tasks::changes_creds(syscall_nr(regs)) {
+        return;
+    }
+    // SAFETY: the current task, valid for the whole program.
+    let task = unsafe { bpf_get_current_task_btf() } as *const u8;
+    tasks::set_state(tid, tasks::evaluate(task, tasks::exe_bits(tid)));
+}
+
 /// A syscall record with registers only: the common, fast case.
 #[inline(always)]
 fn record_plain(regs: *const u8, nr: u32, ret: i64, flags: u32, pid_tgid: u64) -> i32 {
@@ -182,11 +229,15 @@ fn kernel_field<T>(base: *const u8, offset: u32) -> Option<T> {
 }
 
 #[btf_tracepoint(function = "sched_process_fork")]
+#[inline(always)]
 pub fn syscord_sched_process_fork(ctx: BtfTracePointContext) -> i32 {
-    // Runs in the parent before the child first runs: the child of a traced thread is
-    // traced from its first instruction.
+    // Runs in the parent before the child first runs: a selected child is recorded from its
+    // first instruction.
     let pid_tgid = bpf_get_current_pid_tgid();
-    if !tasks::is_traced(pid_tgid as u32) {
+    let parent_tid = pid_tgid as u32;
+    let parent_state = tasks::state(parent_tid);
+    let follow = tasks::follow();
+    if parent_state == task_state::NONE && follow & follow::EVERYTHING == 0 {
         return 0;
     }
     let child: *const u8 = ctx.arg(1);
@@ -197,8 +248,23 @@ pub fn syscord_sched_process_fork(ctx: BtfTracePointContext) -> i32 {
         ring::count_lost_task();
         return 0;
     };
-    if !tasks::set_traced(child_tid) {
-        ring::count_lost_task();
+    let thread = child_pid == (pid_tgid >> 32) as u32;
+    let candidate = child_pid != config!(recorder_tgid)
+        && (follow & follow::EVERYTHING != 0
+            || (parent_state != task_state::NONE
+                && if thread {
+                    follow & follow::THREADS != 0
+                } else {
+                    follow & follow::CHILDREN != 0
+                }));
+    if candidate {
+        let exe = tasks::exe_bits(parent_tid);
+        tasks::set_exe_bits(child_tid, exe);
+        if !tasks::set_state(child_tid, tasks::evaluate(child, exe)) {
+            ring::count_lost_task();
+        }
+    }
+    if parent_state < task_state::ALL {
         return 0;
     }
     const LEN: u64 = HEADER_SIZE + core::mem::size_of::<ForkBody>() as u64;
@@ -216,10 +282,18 @@ pub fn syscord_sched_process_fork(ctx: BtfTracePointContext) -> i32 {
 }
 
 #[btf_tracepoint(function = "sched_process_exit")]
+#[inline(always)]
 pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
     let pid_tgid = bpf_get_current_pid_tgid();
     let tid = pid_tgid as u32;
-    if !tasks::is_traced(tid) {
+    let state = tasks::state(tid);
+    if state == task_state::NONE {
+        return 0;
+    }
+    // The id may be reused by a thread that has nothing to do with this one.
+    tasks::set_state(tid, task_state::NONE);
+    tasks::set_exe_bits(tid, 0);
+    if state < task_state::ALL {
         return 0;
     }
     // SAFETY: helpers on the current task, valid for the whole program.
@@ -230,6 +304,7 @@ pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
         let flags = rule_flags_of(nr);
         // exit and exit_group end here instead of at sys_exit.
         if flags & rule_flags::NO_RETURN != 0
+            && tasks::syscall_passes(state, nr, false)
             && let Some(slot) = ring::reserve::<SYSCALL_RECORD_SIZE>()
         {
             slot.header(
@@ -254,30 +329,45 @@ pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
         }
         slot.commit(LEN);
     }
-    tasks::clear_traced(tid);
     0
 }
 
 #[btf_tracepoint(function = "sched_process_exec")]
+#[inline(always)]
 pub fn syscord_sched_process_exec(ctx: BtfTracePointContext) -> i32 {
     let pid_tgid = bpf_get_current_pid_tgid();
     let tid = pid_tgid as u32;
     let old_tid: u32 = ctx.arg(1);
-    if !(tasks::is_traced(tid) || tasks::is_traced(old_tid) || tasks::take_armed(old_tid)) {
-        return 0;
-    }
+    let mut candidate = tasks::state(tid) != task_state::NONE;
     if old_tid != tid {
         // A non-leader thread exec'd and took over the leader's id.
-        tasks::clear_traced(old_tid);
+        candidate |= tasks::state(old_tid) != task_state::NONE;
+        tasks::set_state(old_tid, task_state::NONE);
     }
-    if !tasks::set_traced(tid) {
+    candidate |= tasks::take_armed(old_tid);
+    if !candidate {
+        return 0;
+    }
+    // A new program: its name and executable changed, the filter may think otherwise now.
+    let bprm: *const u8 = ctx.arg(2);
+    let filename =
+        kernel_field::<*const u8>(bprm, config!(bprm_filename)).unwrap_or(core::ptr::null());
+    let file = kernel_field::<*const u8>(bprm, config!(bprm_file)).unwrap_or(core::ptr::null());
+    let exe = tasks::exe_bits_of(file);
+    tasks::set_exe_bits(tid, exe);
+    // SAFETY: the current task, valid for the whole program.
+    let task = unsafe { bpf_get_current_task_btf() } as *const u8;
+    let state = tasks::evaluate(task, exe);
+    if !tasks::set_state(tid, state) {
         ring::count_lost_task();
+        return 0;
+    }
+    if state < task_state::ALL {
         return 0;
     }
     let Some(slot) = ring::reserve::<EXEC_RECORD_MAX>() else {
         return 0;
     };
-    let bprm: *const u8 = ctx.arg(2);
     let body = slot.body::<ExecBody>();
     let strings = slot.after::<ExecBody>();
     // SAFETY: the reservation holds EXEC_RECORD_MAX bytes: the body, then room for
@@ -288,17 +378,13 @@ pub fn syscord_sched_process_exec(ctx: BtfTracePointContext) -> i32 {
         (*body)._pad = 0;
 
         let path_dst = core::slice::from_raw_parts_mut(strings, EXEC_PATH_MAX as usize);
-        let path_len = match kernel_field::<*const u8>(bprm, config!(bprm_filename)) {
-            Some(filename) => match bpf_probe_read_kernel_str_bytes(filename, path_dst) {
-                Ok(s) => s.len() as u64,
-                Err(_) => 0,
-            },
-            None => 0,
+        let path_len = match bpf_probe_read_kernel_str_bytes(filename, path_dst) {
+            Ok(s) => s.len() as u64,
+            Err(_) => 0,
         };
         let path_len = path_len & (EXEC_PATH_MAX - 1);
 
         // The argv strings sit in the new image's memory, between arg_start and arg_end.
-        let task = bpf_get_current_task_btf() as *const u8;
         let mut argv_full = 0u64;
         let mut argv_len = 0u64;
         if let Some(mm) = kernel_field::<*const u8>(task, config!(task_mm))
@@ -333,6 +419,7 @@ pub fn syscord_sched_process_exec(ctx: BtfTracePointContext) -> i32 {
 }
 
 #[btf_tracepoint(function = "task_rename")]
+#[inline(always)]
 pub fn syscord_task_rename(ctx: BtfTracePointContext) -> i32 {
     let task: *const u8 = ctx.arg(0);
     let (Some(tid), Some(pid)) = (
@@ -341,10 +428,19 @@ pub fn syscord_task_rename(ctx: BtfTracePointContext) -> i32 {
     ) else {
         return 0;
     };
-    if !(tasks::is_traced(tid) || tasks::is_armed(tid)) {
+    let state = tasks::state(tid);
+    // An exec renames too, before sched_process_exec: the name goes into the EXEC record.
+    if state == task_state::NONE || tasks::is_armed(tid) {
         return 0;
     }
     let comm: *const u8 = ctx.arg(1);
+    // The task still holds its old name (the kernel copies the new one right after this
+    // tracepoint): judge it by the new one.
+    let state = tasks::evaluate_renamed(task, comm, tasks::exe_bits(tid));
+    tasks::set_state(tid, state);
+    if state < task_state::ALL {
+        return 0;
+    }
     const LEN: u64 = HEADER_SIZE + core::mem::size_of::<CommBody>() as u64;
     let Some(slot) = ring::reserve::<LEN>() else {
         return 0;
@@ -363,6 +459,21 @@ pub fn syscord_task_rename(ctx: BtfTracePointContext) -> i32 {
         let _ = bpf_probe_read_kernel_str_bytes(comm, &mut (*body).comm);
     }
     slot.commit(LEN);
+    0
+}
+
+#[btf_tracepoint(function = "cgroup_attach_task")]
+#[inline(always)]
+pub fn syscord_cgroup_attach_task(ctx: BtfTracePointContext) -> i32 {
+    // (dst_cgrp, path, task, threadgroup), after the move; attached only when the filter
+    // looks at cgroups.
+    let task: *const u8 = ctx.arg(2);
+    let Some(tid) = kernel_field::<u32>(task, config!(task_pid)) else {
+        return 0;
+    };
+    if tasks::state(tid) != task_state::NONE {
+        tasks::set_state(tid, tasks::evaluate(task, tasks::exe_bits(tid)));
+    }
     0
 }
 
