@@ -309,6 +309,7 @@ impl Tracker {
                     args: body.args,
                     comm: self.comm(header.pid, header.tid),
                     captures,
+                    duration_ns: None,
                 }))
             }
             Raw::Exec {

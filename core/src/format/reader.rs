@@ -206,6 +206,7 @@ mod tests {
             args: [0; 6],
             comm: b"t".to_vec(),
             captures: vec![],
+            duration_ns: None,
         })
     }
 

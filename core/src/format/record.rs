@@ -4,8 +4,9 @@
 //! a chunk decodes on its own. Layout of one record:
 //!
 //! ```text
-//! syscall := tag(1 = returned | 2 = never returned) rule_flags cpu seq ts_delta(zigzag)
-//!            pid tid nr ret(zigzag) ret_addr arg0..arg5 comm
+//! syscall := tag(1 = returned | 2 = never returned | 8 = returned, timed) rule_flags cpu seq
+//!            ts_delta(zigzag) [duration: tag 8 only] pid tid nr ret(zigzag) ret_addr
+//!            arg0..arg5 comm
 //!            captures:varint (name_len:u8 name orig_len flags:u8 bytes_len bytes)*
 //! comm    := 255 (same as this thread's previous record in the chunk) | len:u8 bytes
 //! lost    := tag(3) cpu first_seq count ts_delta(zigzag)
@@ -30,6 +31,7 @@ const TAG_EXIT: u8 = 4;
 const TAG_FORK: u8 = 5;
 const TAG_EXEC: u8 = 6;
 const TAG_RENAME: u8 = 7;
+const TAG_RETURNED_TIMED: u8 = 8;
 
 const CAPTURE_TRUNCATED: u8 = 1;
 const COMM_SAME: u8 = 255;
@@ -65,6 +67,8 @@ pub struct SyscallEvent {
     /// Thread name, without NUL padding.
     pub comm: Vec<u8>,
     pub captures: Vec<Capture>,
+    /// Time from entry to return, when the recording measured it (`record -T`).
+    pub duration_ns: Option<u64>,
 }
 
 impl SyscallEvent {
@@ -135,15 +139,19 @@ impl Encoder {
     pub fn encode(&mut self, record: &Record, out: &mut Vec<u8>) {
         match record {
             Record::Syscall(e) => {
-                out.push(if e.returned {
-                    TAG_RETURNED
-                } else {
-                    TAG_NO_RETURN
+                let duration = e.duration_ns.filter(|_| e.returned);
+                out.push(match (e.returned, duration) {
+                    (true, Some(_)) => TAG_RETURNED_TIMED,
+                    (true, None) => TAG_RETURNED,
+                    (false, _) => TAG_NO_RETURN,
                 });
                 put_u64(out, u64::from(e.rule_flags));
                 put_u64(out, u64::from(e.cpu));
                 put_u64(out, e.seq);
                 self.put_ts(out, e.ts_ns);
+                if let Some(d) = duration {
+                    put_u64(out, d);
+                }
                 put_u64(out, u64::from(e.pid));
                 put_u64(out, u64::from(e.tid));
                 put_u64(out, u64::from(e.nr));
@@ -245,11 +253,16 @@ impl<'a> Decoder<'a> {
         Ok(ts)
     }
 
-    fn syscall(&mut self, returned: bool) -> Result<SyscallEvent, FormatError> {
+    fn syscall(&mut self, returned: bool, timed: bool) -> Result<SyscallEvent, FormatError> {
         let rule_flags = self.cursor.u32()?;
         let cpu = self.cursor.u32()?;
         let seq = self.cursor.u64()?;
         let ts_ns = self.ts()?;
+        let duration_ns = if timed {
+            Some(self.cursor.u64()?)
+        } else {
+            None
+        };
         let c = &mut self.cursor;
         let pid = c.u32()?;
         let tid = c.u32()?;
@@ -303,6 +316,7 @@ impl<'a> Decoder<'a> {
             args,
             comm,
             captures,
+            duration_ns,
         })
     }
 }
@@ -348,8 +362,9 @@ impl Iterator for Decoder<'_> {
             return None;
         }
         let record = match self.cursor.u8() {
-            Ok(TAG_RETURNED) => self.syscall(true).map(Record::Syscall),
-            Ok(TAG_NO_RETURN) => self.syscall(false).map(Record::Syscall),
+            Ok(TAG_RETURNED) => self.syscall(true, false).map(Record::Syscall),
+            Ok(TAG_RETURNED_TIMED) => self.syscall(true, true).map(Record::Syscall),
+            Ok(TAG_NO_RETURN) => self.syscall(false, false).map(Record::Syscall),
             Ok(TAG_LOST) => (|| {
                 Ok(Record::Lost {
                     cpu: self.cursor.u32()?,
@@ -396,6 +411,7 @@ mod tests {
                 truncated: true,
                 bytes: vec![b'a'; 256],
             }],
+            duration_ns: None,
         }
     }
 
@@ -450,6 +466,10 @@ mod tests {
             Record::Syscall(SyscallEvent {
                 comm: b"renamed".to_vec(),
                 ..sample(2100)
+            }),
+            Record::Syscall(SyscallEvent {
+                duration_ns: Some(12_345),
+                ..sample(2200)
             }),
         ];
         let mut enc = Encoder::default();
