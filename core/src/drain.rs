@@ -9,10 +9,10 @@
 use std::{
     cmp::Reverse,
     collections::{BinaryHeap, HashMap, VecDeque},
-    io::{self, Write},
+    io,
     sync::atomic::{AtomicBool, AtomicU64, Ordering},
     thread,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use nix::time::{ClockId, clock_gettime};
@@ -24,7 +24,8 @@ use syscord_common::{
 use syscord_handlers::{Kind, Registry, Role};
 
 use crate::{
-    format::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind, Writer},
+    format::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind},
+    output::{Output, OutputThread},
     ring::{CorruptRing, Rings},
 };
 
@@ -309,7 +310,8 @@ impl Tracker {
                     args: body.args,
                     comm: self.comm(header.pid, header.tid),
                     captures,
-                    duration_ns: None,
+                    duration_ns: (body.entered_ns != 0 && body.entered_ns <= header.ts_ns)
+                        .then(|| header.ts_ns - body.entered_ns),
                 }))
             }
             Raw::Exec {
@@ -374,9 +376,9 @@ impl Tracker {
     }
 }
 
-pub struct Drain<W: Write> {
+pub struct Drain {
     rings: Rings,
-    writer: Writer<W>,
+    writer: OutputThread,
     /// Records read from each CPU's ring, not yet written, in sequence order.
     queues: Vec<VecDeque<Raw>>,
     /// Last sequence number seen per CPU.
@@ -387,8 +389,13 @@ pub struct Drain<W: Write> {
     /// Ring contents that did not parse (never expected: a bug if it happens).
     corrupt: Vec<CorruptRing>,
     unparsed: u64,
+    /// Records whose sequence number was not above the last one seen on their CPU.
+    out_of_order: u64,
     last_ts: u64,
 }
+
+/// How long records may wait in memory before they are written out as a chunk.
+const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 fn boot_ns() -> u64 {
     clock_gettime(ClockId::CLOCK_BOOTTIME)
@@ -396,8 +403,8 @@ fn boot_ns() -> u64 {
         .unwrap_or(0)
 }
 
-impl<W: Write> Drain<W> {
-    pub fn new(rings: Rings, writer: Writer<W>, registry: Registry) -> Self {
+impl Drain {
+    pub fn new(rings: Rings, writer: OutputThread, registry: Registry) -> Self {
         let cpus = rings.cpus();
         Drain {
             rings,
@@ -408,6 +415,7 @@ impl<W: Write> Drain<W> {
             gap_lost: 0,
             corrupt: Vec::new(),
             unparsed: 0,
+            out_of_order: 0,
             last_ts: 0,
         }
     }
@@ -420,6 +428,7 @@ impl<W: Write> Drain<W> {
         idle_sleep: Duration,
         progress: &DrainProgress,
     ) -> io::Result<Self> {
+        let mut last_flush = Instant::now();
         loop {
             let stopping = stop.load(Ordering::Acquire);
             // Taken before reading the rings: every record stamped before it minus the
@@ -437,6 +446,12 @@ impl<W: Write> Drain<W> {
             if stopping {
                 return Ok(self);
             }
+            // A slow trickle of records still reaches the file within a second or so, so
+            // a recorder killed by SIGKILL loses at most that much.
+            if last_flush.elapsed() >= FLUSH_INTERVAL {
+                self.writer.flush_chunk()?;
+                last_flush = Instant::now();
+            }
             if n == 0 {
                 thread::sleep(idle_sleep);
             }
@@ -453,6 +468,7 @@ impl<W: Write> Drain<W> {
                 last_seq,
                 gap_lost,
                 unparsed,
+                out_of_order,
                 ..
             } = self;
             let queue = &mut queues[cpu];
@@ -467,6 +483,12 @@ impl<W: Write> Drain<W> {
                         Raw::Lost { .. } => unreachable!("rings hold no loss records"),
                     };
                     let expected = last_seq[cpu] + 1;
+                    if seq < expected {
+                        // A number already seen: a record read twice would be a ring bug.
+                        // Count it, and keep it out of the file.
+                        *out_of_order += 1;
+                        return;
+                    }
                     if seq > expected {
                         *gap_lost += seq - expected;
                         queue.push_back(Raw::Lost {
@@ -507,7 +529,7 @@ impl<W: Write> Drain<W> {
             }
             if let Some(record) = self.tracker.process(cpu as u32, raw) {
                 self.last_ts = self.last_ts.max(record.ts_ns());
-                self.writer.push(&record)?;
+                self.writer.push(record)?;
             }
         }
         Ok(())
@@ -523,7 +545,7 @@ impl<W: Write> Drain<W> {
                 let count = last - expected + 1;
                 self.gap_lost += count;
                 self.last_seq[cpu] = last;
-                self.writer.push(&Record::Lost {
+                self.writer.push(Record::Lost {
                     cpu: cpu as u32,
                     first_seq: expected,
                     count,
@@ -545,19 +567,21 @@ impl<W: Write> Drain<W> {
 
     /// Problems that mean a bug in syscord, not a full ring.
     pub fn anomalies(&self) -> Option<String> {
-        if self.corrupt.is_empty() && self.unparsed == 0 {
+        if self.corrupt.is_empty() && self.unparsed == 0 && self.out_of_order == 0 {
             return None;
         }
         Some(format!(
-            "{} unreadable ring positions {:?}, {} unknown records",
+            "{} unreadable ring positions {:?}, {} unknown records, {} records out of sequence",
             self.corrupt.len(),
             self.corrupt.first(),
-            self.unparsed
+            self.unparsed,
+            self.out_of_order
         ))
     }
 
-    pub fn into_writer(self) -> Writer<W> {
-        self.writer
+    /// Waits for the output thread to write everything handed to it.
+    pub fn into_output(self) -> io::Result<Output> {
+        self.writer.finish()
     }
 }
 

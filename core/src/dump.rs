@@ -2,7 +2,7 @@
 
 use std::{
     fmt::Write as _,
-    io::{self, Write},
+    io::{self, Read, Write},
     path::Path,
 };
 
@@ -12,6 +12,7 @@ use syscord_handlers::decode::{Call, Captured, Decoder};
 use crate::{
     events::Reorder,
     format::{Chunk, FormatError, Header, Reader, Record, Summary, TaskEvent, TaskEventKind},
+    recording::{Chunks, Recording},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,8 +26,10 @@ pub enum DumpFormat {
 pub struct DumpReport {
     pub items: u64,
     pub summary: Option<Summary>,
-    /// The file ended before its end chunk (the recorder did not finish).
-    pub incomplete: bool,
+    /// Why the recording is incomplete (its tail is missing), if it is.
+    pub missing_tail: Option<String>,
+    /// What the reader should know about the files read (parts removed by --keep).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +46,28 @@ pub fn dump<W: Write>(
     format: DumpFormat,
     out: &mut W,
 ) -> Result<DumpReport, DumpError> {
-    let mut reader = Reader::open(path)?;
+    let recording = Recording::open(path)?;
+    let notes = recording.notes();
+    let report = dump_chunks(recording, format, out)?;
+    Ok(DumpReport { notes, ..report })
+}
+
+/// Streams a recording from any byte source to `out`, as [`dump`] does for a file: what
+/// the fuzz target feeds arbitrary bytes to.
+pub fn dump_from<R: Read, W: Write>(
+    input: R,
+    format: DumpFormat,
+    out: &mut W,
+) -> Result<DumpReport, DumpError> {
+    dump_chunks(Reader::new(input)?, format, out)
+}
+
+/// Prints every record of an opened recording, then says how it ended.
+fn dump_chunks<C: Chunks, W: Write>(
+    mut reader: C,
+    format: DumpFormat,
+    out: &mut W,
+) -> Result<DumpReport, DumpError> {
     let header = reader.header().clone();
     let mut sink = Sink {
         printer: Printer::new(&header, format),
@@ -83,7 +107,7 @@ pub fn dump<W: Write>(
         ..Default::default()
     };
     report.summary = reader.summary().cloned();
-    report.incomplete = !reader.is_complete();
+    report.missing_tail = reader.missing_tail();
     Ok(report)
 }
 
@@ -200,6 +224,15 @@ impl<'h> Printer<'h> {
                     },
                     out,
                 );
+                // As strace -T: the time spent in the call, in seconds.
+                if let Some(ns) = event.duration_ns {
+                    let _ = write!(
+                        out,
+                        " <{}.{:06}>",
+                        ns / 1_000_000_000,
+                        ns % 1_000_000_000 / 1_000
+                    );
+                }
             }
         }
     }
@@ -264,7 +297,7 @@ impl<'h> Printer<'h> {
                         })
                     })
                     .collect();
-                json!({
+                let mut v = json!({
                     "seq": event.seq,
                     "ts_ns": self.header.wall_ns(event.ts_ns),
                     "cpu": event.cpu,
@@ -277,7 +310,11 @@ impl<'h> Printer<'h> {
                     "ret": event.returned.then_some(event.ret),
                     "ret_addr": event.ret_addr,
                     "data": data,
-                })
+                });
+                if let Some(ns) = event.duration_ns {
+                    v["duration_ns"] = json!(ns);
+                }
+                v
             }
         };
         let _ = write!(out, "{value}");

@@ -32,6 +32,9 @@ const PROGRAMS: [(&str, &str); 5] = [
     ("syscord_sys_exit", "sys_exit"),
 ];
 
+/// Hooked only with `record -T`.
+const ENTER_PROGRAM: (&str, &str) = ("syscord_sys_enter", "sys_enter");
+
 /// Hooked only when the filter looks at cgroups.
 const CGROUP_PROGRAM: (&str, &str) = ("syscord_cgroup_attach_task", "cgroup_attach_task");
 
@@ -44,6 +47,8 @@ pub struct ProbeOptions {
     pub btf: Option<PathBuf>,
     /// Bytes captured per buffer at most.
     pub snap_len: u32,
+    /// Measure each syscall's time (`record -T`): hooks sys_enter too.
+    pub timing: bool,
 }
 
 impl ProbeOptions {
@@ -154,6 +159,7 @@ impl Probes {
             mount_mnt: field("mount", "mnt")?,
             mount_mnt_parent: field("mount", "mnt_parent")?,
             mount_mnt_mountpoint: field("mount", "mnt_mountpoint")?,
+            timing: u32::from(options.timing),
             recorder_tgid: std::process::id(),
         };
         let arch = Arch::host().ok_or(Error::Internal("unsupported host architecture"))?;
@@ -175,6 +181,14 @@ impl Probes {
             .map_max_entries("RING_DATA", config.cpus * config.segments_per_cpu)
             .map_max_entries("TASKS", config.task_words)
             .map_max_entries("EXE_BITS", exe_words)
+            .map_max_entries(
+                "ENTRY_TIMES",
+                if options.timing {
+                    config.task_words * 8
+                } else {
+                    1
+                },
+            )
             .load(EBPF_OBJECT)
             .map_err(load_error)?;
 
@@ -222,7 +236,8 @@ impl Probes {
 
         let mut attached = Vec::new();
         let cgroup = (filter.uses_cgroup != 0).then_some(CGROUP_PROGRAM);
-        for (program, tracepoint) in cgroup.into_iter().chain(PROGRAMS) {
+        let enter = options.timing.then_some(ENTER_PROGRAM);
+        for (program, tracepoint) in cgroup.into_iter().chain(enter).chain(PROGRAMS) {
             let prog: &mut BtfTracePoint = ebpf
                 .program_mut(program)
                 .ok_or(Error::Internal("program missing from the eBPF object"))?

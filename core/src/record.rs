@@ -2,8 +2,8 @@
 //! every task), load the probes, drain the rings into the file until the end.
 
 use std::{
-    fs::{File, OpenOptions},
-    io::{BufWriter, Write},
+    fs::OpenOptions,
+    io::{IsTerminal, Write},
     os::unix::fs::OpenOptionsExt,
     path::PathBuf,
     sync::{
@@ -32,7 +32,8 @@ use crate::{
         self, Compiled, Expr,
         procfs::{self, Cgroup2},
     },
-    format::{Header, Summary, Writer},
+    format::{Header, Summary},
+    output::{self, Output, OutputThread, Rotation, Written},
     preflight,
     probes::{ProbeOptions, Probes, Selection, possible_cpus},
     spawn::{Paused, wait_exit_code},
@@ -58,6 +59,8 @@ pub struct RecordOptions {
     pub probes: ProbeOptions,
     /// What to capture beyond the registers.
     pub policy: Policy,
+    /// `--max-size` and `--keep`: a ring of files instead of one.
+    pub rotation: Option<Rotation>,
     /// How long the drain sleeps when it finds the ring buffer empty.
     pub idle_sleep: Duration,
 }
@@ -67,8 +70,11 @@ pub struct RecordOptions {
 pub struct Outcome {
     pub exit_code: i32,
     pub summary: Summary,
-    pub bytes: u64,
+    pub written: Written,
 }
+
+/// The drain thread's nice value (the highest priority short of real time).
+const DRAIN_NICE: libc::c_int = -20;
 
 fn now_ns(clock: ClockId) -> Result<u64> {
     let t: TimeSpec = clock_gettime(clock).map_err(std::io::Error::from)?;
@@ -211,15 +217,20 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         None => Compiled::everything(),
     };
 
-    let file = OpenOptions::new()
+    // Before loading anything: an unwritable output is a common mistake. The file is
+    // created again, with its header, once recording starts.
+    let first_file = match options.rotation {
+        Some(_) => output::part_path(&options.output, 1),
+        None => options.output.clone(),
+    };
+    OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
-        // Recordings hold what processes read: keep them private.
         .mode(0o600)
-        .open(&options.output)
+        .open(&first_file)
         .map_err(|source| Error::Output {
-            path: options.output.clone(),
+            path: first_file.clone(),
             source,
         })?;
     let output_error = |source| Error::Output {
@@ -278,10 +289,12 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         filter: options.filter.as_ref().map(|(_, text)| text.clone()),
         syscord_version: env!("CARGO_PKG_VERSION").to_owned(),
         cpus: cpus as u32,
+        part: 0,
     };
-    let writer =
-        Writer::new(BufWriter::with_capacity(1 << 20, file), &header).map_err(output_error)?;
-    let drain = Drain::new(probes.rings()?, writer, registry);
+    let output =
+        Output::create(&options.output, &header, options.rotation).map_err(output_error)?;
+    let output = OutputThread::start(output).map_err(output_error)?;
+    let drain = Drain::new(probes.rings()?, output, registry);
 
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(DrainProgress::default());
@@ -289,10 +302,32 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         let stop = Arc::clone(&stop);
         let progress = Arc::clone(&progress);
         let idle_sleep = options.idle_sleep;
+        let path = options.output.clone();
         thread::Builder::new()
             .name("syscord-drain".into())
-            .spawn(move || drain.run(&stop, idle_sleep, &progress))?
+            .spawn(move || {
+                // The drain must never fall behind the traced tasks: give it the CPU before
+                // them, so under a syscall storm they slow down rather than fill the rings.
+                // Only this thread: the command was forked before, and inherits nothing.
+                // SAFETY: setpriority has no memory effects; 0 is the calling thread.
+                unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, DRAIN_NICE) };
+                let result = drain.run(&stop, idle_sleep, &progress);
+                if let Err(e) = &result {
+                    // Say it now, not when the command ends, which may be much later. The
+                    // chunks written so far stay readable.
+                    eprintln!(
+                        "syscord: {}: {e}: the recording stops here; what was written stays readable",
+                        path.display()
+                    );
+                    STOP.store(true, Ordering::Relaxed);
+                }
+                result
+            })?
     };
+
+    let ticker = std::io::stderr()
+        .is_terminal()
+        .then(|| Ticker::start(Arc::clone(&progress)));
 
     let exit_code = match child {
         Some(child) => {
@@ -339,6 +374,9 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         }
     };
 
+    if let Some(ticker) = ticker {
+        ticker.stop();
+    }
     // No event after detach; the drain's last pass then sees everything.
     probes.detach();
     stop.store(true, Ordering::Release);
@@ -361,23 +399,73 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
     if let Some(anomalies) = drain.anomalies() {
         eprintln!("syscord: warning: {anomalies}");
     }
-    let writer = drain.into_writer();
+    let output = drain.into_output().map_err(output_error)?;
     let summary = Summary {
-        records: writer.records(),
+        records: output.records(),
         lost_records_per_cpu,
         lost_tasks: counters.iter().map(|c| c.lost_tasks).sum(),
         end_wall_ns: now_ns(ClockId::CLOCK_REALTIME)?,
         end_boot_ns: now_ns(ClockId::CLOCK_BOOTTIME)?,
         exit_status: Some(exit_code),
+        continued: false,
     };
-    let mut out = writer.finish(&summary).map_err(output_error)?;
-    out.flush().map_err(output_error)?;
-    let file: File = out.into_inner().map_err(|e| output_error(e.into_error()))?;
-    file.sync_all().map_err(output_error)?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let written = output.finish(&summary).map_err(output_error)?;
     Ok(Outcome {
         exit_code,
         summary,
-        bytes,
+        written,
     })
+}
+
+/// The live line on a terminal: records, bytes and losses so far, redrawn in place.
+struct Ticker {
+    done: Arc<AtomicBool>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl Ticker {
+    const EVERY: Duration = Duration::from_millis(250);
+
+    fn start(progress: Arc<DrainProgress>) -> Ticker {
+        let done = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let done = Arc::clone(&done);
+            thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    thread::sleep(Self::EVERY);
+                    let line = format!(
+                        "syscord: {} syscalls, {} written, {} lost",
+                        progress.records.load(Ordering::Relaxed),
+                        human_bytes(progress.bytes.load(Ordering::Relaxed)),
+                        progress.lost.load(Ordering::Relaxed),
+                    );
+                    // Carriage return and erase-line: the line is redrawn, not repeated.
+                    let _ = write!(std::io::stderr(), "\r{line}\x1b[K");
+                }
+                let _ = write!(std::io::stderr(), "\r\x1b[K");
+            })
+        };
+        Ticker { done, thread }
+    }
+
+    fn stop(self) {
+        self.done.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
+}
+
+/// 1234567 -> "1.2 MB".
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

@@ -1,13 +1,23 @@
-//! Tight syscall loops for the benchmark: `sc-loop getppid|pread N` runs N calls and prints
-//! the mean time per call in ns (measured inside the loop, so process start-up is excluded).
+//! Tight syscall loops for the benchmark and the buffer tests.
+//!
+//! `sc-loop getppid|pread|getrandom N` runs N calls and prints the mean time per call in ns
+//! (measured inside the loop, so process start-up is excluded). `sc-loop storm SECONDS` runs
+//! two threads of getppid and two of 4 KiB preads for that long, then prints how many calls
+//! each thread made (`getppid <tid> <calls>`, `pread <tid> <calls>`), so a test can check
+//! that the recording holds every one of them.
 
-use std::{ffi::CString, process::ExitCode, time::Instant};
+use std::{
+    ffi::CString,
+    process::ExitCode,
+    thread,
+    time::{Duration, Instant},
+};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(kind), Some(n)) = (args.get(1), args.get(2).and_then(|n| n.parse::<u64>().ok()))
     else {
-        eprintln!("usage: sc-loop getppid|pread ITERATIONS");
+        eprintln!("usage: sc-loop getppid|pread|getrandom ITERATIONS | sc-loop storm SECONDS");
         return ExitCode::from(2);
     };
     let elapsed = match kind.as_str() {
@@ -40,11 +50,72 @@ fn main() -> ExitCode {
             }
             start.elapsed()
         }
+        "getrandom" => {
+            // Random bytes do not compress: a known number of bytes per record on disk.
+            let mut buf = [0u8; 256];
+            let start = Instant::now();
+            for _ in 0..n {
+                // SAFETY: buf is 256 writable bytes.
+                let r = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+                if r != 256 {
+                    eprintln!("sc-loop: getrandom returned {r}");
+                    return ExitCode::from(1);
+                }
+            }
+            start.elapsed()
+        }
+        "storm" => return storm(Duration::from_secs(n)),
         other => {
             eprintln!("sc-loop: unknown loop {other}");
             return ExitCode::from(2);
         }
     };
     println!("{:.1}", elapsed.as_nanos() as f64 / n as f64);
+    ExitCode::SUCCESS
+}
+
+/// Four threads making syscalls as fast as they can until `length` has passed.
+fn storm(length: Duration) -> ExitCode {
+    let exe = CString::new("/proc/self/exe").expect("no NUL");
+    // SAFETY: plain open of a NUL-terminated path.
+    let fd = unsafe { libc::open(exe.as_ptr(), libc::O_RDONLY) };
+    if fd < 0 {
+        eprintln!("sc-loop: cannot open /proc/self/exe");
+        return ExitCode::from(1);
+    }
+    let deadline = Instant::now() + length;
+    let spawn = |kind: &'static str| {
+        thread::spawn(move || {
+            // SAFETY: gettid has no arguments and cannot fail.
+            let tid = unsafe { libc::syscall(libc::SYS_gettid) };
+            let mut buf = vec![0u8; 4096];
+            let mut calls = 0u64;
+            // Check the clock every 1024 calls, so the loop is nearly all syscalls.
+            while Instant::now() < deadline {
+                for _ in 0..1024 {
+                    if kind == "getppid" {
+                        // SAFETY: getppid has no arguments and cannot fail.
+                        unsafe { libc::syscall(libc::SYS_getppid) };
+                    } else {
+                        // SAFETY: buf is 4096 writable bytes.
+                        let r = unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+                        assert_eq!(r, 4096, "pread of /proc/self/exe");
+                    }
+                }
+                calls += 1024;
+            }
+            (kind, tid, calls)
+        })
+    };
+    let threads = [
+        spawn("getppid"),
+        spawn("getppid"),
+        spawn("pread"),
+        spawn("pread"),
+    ];
+    for thread in threads {
+        let (kind, tid, calls) = thread.join().expect("storm thread");
+        println!("{kind} {tid} {calls}");
+    }
     ExitCode::SUCCESS
 }

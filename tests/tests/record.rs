@@ -282,6 +282,25 @@ fn losses_are_counted_in_the_kernel_and_marked_in_the_file() {
     let records = rec.records();
     // the loss ranges are exactly the events the kernel counted as lost
     assert_eq!(check_sequence_numbers(&records), reported);
+    // per CPU too: the summary's "(CPU 0: n, CPU 1: m)" against the markers in the file
+    let stderr = rec.stderr();
+    let per_cpu = stderr
+        .split_once(" lost (")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .unwrap_or_else(|| panic!("no per-CPU losses in: {stderr}"))
+        .0;
+    let mut in_file: std::collections::BTreeMap<u64, u64> = Default::default();
+    for r in records.iter().filter(|r| r["event"] == "lost") {
+        *in_file.entry(r["cpu"].as_u64().unwrap()).or_default() += r["lost"].as_u64().unwrap();
+    }
+    let said: std::collections::BTreeMap<u64, u64> = per_cpu
+        .split(", ")
+        .map(|part| {
+            let (cpu, n) = part.strip_prefix("CPU ").unwrap().split_once(": ").unwrap();
+            (cpu.parse().unwrap(), n.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(said, in_file, "{stderr}");
     let getppid = records.iter().filter(|r| r["syscall"] == "getppid").count() as u64;
     assert!(
         getppid + reported >= 300_000,

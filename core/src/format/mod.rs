@@ -52,6 +52,15 @@ pub enum FormatError {
     Corrupt(&'static str),
     #[error("recording is corrupt: chunk at byte {offset}: {what}")]
     CorruptChunk { offset: u64, what: String },
+    /// An error in one file of a rotated recording.
+    #[error("{}: {source}", path.display())]
+    InPart {
+        path: std::path::PathBuf,
+        source: Box<FormatError>,
+    },
+    /// The files of a rotated recording do not fit together.
+    #[error("rotated recording: {0}")]
+    Parts(String),
 }
 
 /// Facts about the recording, written first. Everything needed to decode the records on
@@ -77,6 +86,10 @@ pub struct Header {
     pub filter: Option<String>,
     pub syscord_version: String,
     pub cpus: u32,
+    /// With `record --max-size`: which part of the recording this file is, from 1; 0 for a
+    /// recording in one file.
+    #[serde(default)]
+    pub part: u64,
 }
 
 impl Header {
@@ -99,6 +112,10 @@ pub struct Summary {
     pub end_boot_ns: u64,
     /// Exit status of the recorded command, as a shell reports it.
     pub exit_status: Option<i32>,
+    /// True in every part of a rotated recording but the last: the recording goes on in
+    /// the next part. The counts are then the recording's so far.
+    #[serde(default)]
+    pub continued: bool,
 }
 
 impl Summary {

@@ -63,6 +63,11 @@ impl<W: Write> Writer<W> {
         self.records
     }
 
+    /// The output, for what the writer does not do (syncing, truncating after an error).
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// Bytes in the file so far (header and complete chunks).
     pub fn bytes_written(&self) -> u64 {
         self.bytes_written

@@ -258,6 +258,9 @@ pub struct SyscallBody {
     /// The user PC the syscall returns to.
     pub ret_addr: u64,
     pub args: [u64; 6],
+    /// `CLOCK_BOOTTIME` ns when the thread entered the syscall, with `record -T`; 0 when
+    /// not measured (no -T, or the thread was not recorded when it entered).
+    pub entered_ns: u64,
 }
 
 #[repr(C)]
@@ -317,7 +320,7 @@ pub const SYSCALL_RECORD_MAX: u64 = SYSCALL_RECORD_SIZE
     + MAX_CAPTURES as u64 * (CAPTURE_HEADER_SIZE + MAX_SNAP_LEN as u64 + RECORD_ALIGN);
 
 const _: () = assert!(HEADER_SIZE == 32);
-const _: () = assert!(SYSCALL_RECORD_SIZE == 104);
+const _: () = assert!(SYSCALL_RECORD_SIZE == 112);
 const _: () = assert!(core::mem::size_of::<CaptureRule>() == 16);
 const _: () = assert!(core::mem::size_of::<SyscallRule>() == 72);
 const _: () = assert!(CAPTURE_HEADER_SIZE == 16);
@@ -565,6 +568,8 @@ pub struct Config {
     pub mount_mnt: u32,
     pub mount_mnt_parent: u32,
     pub mount_mnt_mountpoint: u32,
+    /// Non-zero with `record -T`: sys_enter notes entry times in `ENTRY_TIMES`.
+    pub timing: u32,
     /// The recorder's own process: never a candidate, even with `follow::EVERYTHING`.
     pub recorder_tgid: u32,
 }

@@ -22,8 +22,8 @@ mod tasks;
 use aya_ebpf::{
     helpers::{
         bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_current_task_btf,
-        bpf_probe_read_kernel, bpf_probe_read_kernel_str_bytes, bpf_probe_read_user_buf,
-        generated::bpf_task_pt_regs,
+        bpf_ktime_get_boot_ns, bpf_probe_read_kernel, bpf_probe_read_kernel_str_bytes,
+        bpf_probe_read_user_buf, generated::bpf_task_pt_regs,
     },
     macros::{btf_tracepoint, map},
     maps::Array,
@@ -83,6 +83,7 @@ static CONFIG: Config = Config {
     mount_mnt: 0,
     mount_mnt_parent: 0,
     mount_mnt_mountpoint: 0,
+    timing: 0,
     recorder_tgid: 0,
 };
 
@@ -131,9 +132,15 @@ fn rule_flags_of(nr: u32) -> u32 {
 }
 
 #[inline(always)]
-fn fill_syscall(body: *mut SyscallBody, regs: *const u8, nr: u32, ret: i64) {
+fn fill_syscall(body: *mut SyscallBody, regs: *const u8, nr: u32, ret: i64, tid: u32) {
+    let entered_ns = if config!(timing) != 0 {
+        take_entry_time(tid)
+    } else {
+        0
+    };
     // SAFETY: `body` points into a reservation of at least a SyscallRecord.
     unsafe {
+        (*body).entered_ns = entered_ns;
         (*body).nr = nr;
         (*body).data_len = 0;
         (*body).ret = ret;
@@ -147,6 +154,43 @@ fn fill_syscall(body: *mut SyscallBody, regs: *const u8, nr: u32, ret: i64) {
             reg(regs, PT_REGS.args[5]),
         ];
     }
+}
+
+/// With `record -T`: when each recorded thread entered its current syscall, by thread id
+/// (sized from pid_max then; one entry otherwise). Taken, and cleared, at sys_exit.
+#[map]
+static ENTRY_TIMES: Array<u64> = Array::with_max_entries(1, 0);
+
+#[inline(always)]
+fn take_entry_time(tid: u32) -> u64 {
+    match ENTRY_TIMES.get_ptr_mut(tid) {
+        // SAFETY: an element of ENTRY_TIMES; a thread only touches its own.
+        Some(slot) => unsafe { core::mem::replace(&mut *slot, 0) },
+        None => 0,
+    }
+}
+
+/// Attached with `record -T` only: what the syscall times cost is paid by those who ask.
+#[btf_tracepoint(function = "sys_enter")]
+#[inline(always)]
+pub fn syscord_sys_enter(ctx: BtfTracePointContext) -> i32 {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    let state = tasks::state(tid);
+    // A task the filter has yet to decide on (or the command, armed before its execve) is
+    // decided at its exec, after this: time its execve in case it is recorded from there on.
+    if state < task_state::ALL {
+        let nr: i64 = ctx.arg(1);
+        if rule_flags_of(nr as u32) & rule_flags::EXEC == 0
+            || (state == task_state::NONE && !tasks::is_armed(tid))
+        {
+            return 0;
+        }
+    }
+    if let Some(slot) = ENTRY_TIMES.get_ptr_mut(tid) {
+        // SAFETY: as in take_entry_time.
+        unsafe { *slot = bpf_ktime_get_boot_ns() };
+    }
+    0
 }
 
 #[btf_tracepoint(function = "sys_exit")]
@@ -185,7 +229,7 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     let Some(slot) = ring::reserve::<SEGMENT_GUARD>() else {
         return 0;
     };
-    fill_syscall(slot.body(), regs, nr, ret);
+    fill_syscall(slot.body(), regs, nr, ret, pid_tgid as u32);
     let data_len = captures::capture_all(slot.record(), rule, regs, ret);
     let len = SYSCALL_RECORD_SIZE + data_len;
     slot.header(len, record_kind::SYSCALL, rule.flags, pid_tgid);
@@ -216,7 +260,7 @@ fn record_plain(regs: *const u8, nr: u32, ret: i64, flags: u32, pid_tgid: u64) -
         return 0;
     };
     slot.header(SYSCALL_RECORD_SIZE, record_kind::SYSCALL, flags, pid_tgid);
-    fill_syscall(slot.body(), regs, nr, ret);
+    fill_syscall(slot.body(), regs, nr, ret, pid_tgid as u32);
     slot.commit(SYSCALL_RECORD_SIZE);
     0
 }
@@ -313,9 +357,13 @@ pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
                 flags,
                 pid_tgid,
             );
-            fill_syscall(slot.body(), regs, nr, 0);
+            fill_syscall(slot.body(), regs, nr, 0, tid);
             slot.commit(SYSCALL_RECORD_SIZE);
         }
+    }
+    if config!(timing) != 0 {
+        // A thread killed inside a syscall leaves its entry time behind.
+        take_entry_time(tid);
     }
     const LEN: u64 = HEADER_SIZE + core::mem::size_of::<ExitBody>() as u64;
     if let Some(slot) = ring::reserve::<LEN>() {
@@ -363,6 +411,11 @@ pub fn syscord_sched_process_exec(ctx: BtfTracePointContext) -> i32 {
         return 0;
     }
     if state < task_state::ALL {
+        if config!(timing) != 0 {
+            // Its execve was timed in case; it is not recorded, so the time must not be
+            // left for a later thread with this id.
+            take_entry_time(tid);
+        }
         return 0;
     }
     let Some(slot) = ring::reserve::<EXEC_RECORD_MAX>() else {

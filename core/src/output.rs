@@ -1,0 +1,395 @@
+//! Where a recording goes: one file, or with `--max-size SIZE --keep N` a bounded ring of
+//! files `<path>.000001`, `<path>.000002`, ... of about SIZE each, the oldest removed once
+//! N are kept. Each part is a complete recording by itself (header, chunks, end chunk);
+//! the end chunk of every part but the last says the recording continues, and the header
+//! says which part it is, so a reader can put the kept parts back in order and tell the
+//! parts dropped on purpose from missing ones.
+
+use std::{
+    fs::{self, File, OpenOptions},
+    io,
+    os::unix::fs::OpenOptionsExt,
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+        mpsc::{SyncSender, sync_channel},
+    },
+    thread::{self, JoinHandle},
+};
+
+use crate::format::{Header, Record, Summary, Writer};
+
+/// `--max-size` and `--keep`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// A part is closed once its complete chunks reach this many bytes.
+    pub max_size: u64,
+    /// Parts kept, the newest ones.
+    pub keep: u64,
+}
+
+/// The smallest `--max-size`: a part must hold at least one whole chunk.
+pub const MIN_PART_SIZE: u64 = 2 << 20;
+
+/// The path of part `part` of the recording at `base`.
+pub fn part_path(base: &Path, part: u64) -> PathBuf {
+    let mut name = base.as_os_str().to_owned();
+    name.push(format!(".{part:06}"));
+    PathBuf::from(name)
+}
+
+/// The parts of a rotated recording at `base` present on disk, by part number.
+pub fn existing_parts(base: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+    let dir = match base.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Some(stem) = base.file_name().and_then(|n| n.to_str()) else {
+        return Ok(Vec::new());
+    };
+    let mut parts = Vec::new();
+    for entry in fs::read_dir(&dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(number) = name
+            .strip_prefix(stem)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .filter(|n| n.len() == 6 && n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        parts.push((number.parse().unwrap_or(0), dir.join(name)));
+    }
+    parts.sort();
+    Ok(parts)
+}
+
+fn create(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        // Recordings hold what processes read: keep them private.
+        .mode(0o600)
+        .open(path)
+}
+
+pub struct Output {
+    base: PathBuf,
+    rotation: Option<Rotation>,
+    header: Header,
+    /// The part being written (0 without rotation: the file is `base` itself).
+    part: u64,
+    writer: Writer<File>,
+    /// Syscall records and bytes in the parts already closed.
+    records_before: u64,
+    bytes_before: u64,
+    /// Records lost so far per CPU, from the loss markers written: what the end chunk of a
+    /// closed part reports.
+    lost_per_cpu: Vec<u64>,
+}
+
+impl Output {
+    /// Creates the file, or the first part (removing the parts an earlier recording left at
+    /// the same path, which a reader would otherwise take for this one's).
+    pub fn create(base: &Path, header: &Header, rotation: Option<Rotation>) -> io::Result<Output> {
+        let part = match rotation {
+            None => 0,
+            Some(_) => {
+                for (_, stale) in existing_parts(base)? {
+                    fs::remove_file(stale)?;
+                }
+                1
+            }
+        };
+        let writer = Self::open_part(base, header, part)?;
+        Ok(Output {
+            base: base.to_path_buf(),
+            rotation,
+            header: header.clone(),
+            part,
+            writer,
+            records_before: 0,
+            bytes_before: 0,
+            lost_per_cpu: vec![0; header.cpus as usize],
+        })
+    }
+
+    fn open_part(base: &Path, header: &Header, part: u64) -> io::Result<Writer<File>> {
+        let path = if part == 0 {
+            base.to_path_buf()
+        } else {
+            part_path(base, part)
+        };
+        let header = Header {
+            part,
+            ..header.clone()
+        };
+        // No buffering: the writer hands the file whole chunks, each in one write.
+        let file = create(&path)?;
+        Writer::new(file, &header).inspect_err(|_| {
+            // A part without a whole header would read as damage: leave none.
+            let _ = fs::remove_file(&path);
+        })
+    }
+
+    pub fn push(&mut self, record: &Record) -> io::Result<()> {
+        if let Record::Lost { cpu, count, .. } = record
+            && let Some(n) = self.lost_per_cpu.get_mut(*cpu as usize)
+        {
+            *n += count;
+        }
+        let pushed = self.writer.push(record);
+        self.keep_complete_chunks(pushed)?;
+        if let Some(rotation) = self.rotation
+            && self.writer.bytes_written() >= rotation.max_size
+        {
+            self.rotate(rotation)?;
+        }
+        Ok(())
+    }
+
+    /// After a failed write (a full disk), cuts the file back to its last complete chunk, so
+    /// what was written reads as a recording whose tail is missing rather than as damage.
+    fn keep_complete_chunks<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if result.is_err() {
+            let _ = self.writer.get_ref().set_len(self.writer.bytes_written());
+        }
+        result
+    }
+
+    /// Closes the current part (its end chunk says the recording goes on) and starts the
+    /// next, removing the oldest beyond `keep`.
+    fn rotate(&mut self, rotation: Rotation) -> io::Result<()> {
+        let flushed = self.writer.flush_chunk();
+        self.keep_complete_chunks(flushed)?;
+        let next = Self::open_part(&self.base, &self.header, self.part + 1)?;
+        let closed = std::mem::replace(&mut self.writer, next);
+        self.records_before += closed.records();
+        self.bytes_before += closed.bytes_written();
+        let summary = Summary {
+            records: self.records_before,
+            lost_records_per_cpu: self.lost_per_cpu.clone(),
+            continued: true,
+            ..Summary::default()
+        };
+        if let Err(e) = close(closed, &summary) {
+            // The closed part, cut back to its complete chunks, now ends the recording:
+            // a next part after it would make the set unreadable.
+            let _ = fs::remove_file(part_path(&self.base, self.part + 1));
+            return Err(e);
+        }
+        self.part += 1;
+        if self.part > rotation.keep {
+            match fs::remove_file(part_path(&self.base, self.part - rotation.keep)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the records pushed so far as a chunk, even a small one.
+    pub fn flush_chunk(&mut self) -> io::Result<()> {
+        let flushed = self.writer.flush_chunk();
+        self.keep_complete_chunks(flushed)
+    }
+
+    /// Syscall records written so far, in every part.
+    pub fn records(&self) -> u64 {
+        self.records_before + self.writer.records()
+    }
+
+    /// Bytes written so far, in every part (including removed ones).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_before + self.writer.bytes_written()
+    }
+
+    /// The file being written (the last part).
+    pub fn current_path(&self) -> PathBuf {
+        match self.part {
+            0 => self.base.clone(),
+            n => part_path(&self.base, n),
+        }
+    }
+
+    /// Writes the last records and the end chunk, and syncs; says what is on disk.
+    pub fn finish(mut self, summary: &Summary) -> io::Result<Written> {
+        let flushed = self.writer.flush_chunk();
+        self.keep_complete_chunks(flushed)?;
+        let file = close(self.writer, summary)?;
+        if self.part == 0 {
+            return Ok(Written {
+                bytes: file.metadata()?.len(),
+                parts: None,
+            });
+        }
+        let kept = existing_parts(&self.base)?;
+        Ok(Written {
+            bytes: kept
+                .iter()
+                .filter_map(|(_, p)| fs::metadata(p).ok())
+                .map(|m| m.len())
+                .sum(),
+            parts: Some((kept.first().map_or(self.part, |(n, _)| *n), self.part)),
+        })
+    }
+}
+
+/// What a finished recording left on disk.
+#[derive(Debug, Clone, Copy)]
+pub struct Written {
+    /// Bytes in the file, or in the kept parts.
+    pub bytes: u64,
+    /// The first and last part kept, for a rotated recording.
+    pub parts: Option<(u64, u64)>,
+}
+
+/// Writes the end chunk and syncs. On failure the file is cut back to its complete chunks.
+fn close(writer: Writer<File>, summary: &Summary) -> io::Result<File> {
+    let committed = writer.bytes_written();
+    let file = writer.get_ref().try_clone()?;
+    let closed = writer
+        .finish(summary)
+        .and_then(|f| f.sync_all().map(|()| f));
+    if closed.is_err() {
+        let _ = file.set_len(committed);
+    }
+    closed
+}
+
+/// What the drain hands to the output thread.
+enum Message {
+    Records(Vec<Record>),
+    /// Write what has gathered as a chunk, even a small one.
+    Flush,
+}
+
+/// An [`Output`] on a thread of its own: the drain hands it batches of records and goes back
+/// to the rings while they are encoded, compressed and written. The drain then keeps up
+/// with about twice the rate, and a slow write does not stall it. The queue between them is
+/// bounded, so a disk slower than the records fills the rings (and counts losses) rather
+/// than memory.
+pub struct OutputThread {
+    sender: Option<SyncSender<Message>>,
+    thread: Option<JoinHandle<io::Result<Output>>>,
+    batch: Vec<Record>,
+    batch_bytes: usize,
+    records: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+}
+
+/// The output thread's nice value, the drain's.
+const OUTPUT_NICE: libc::c_int = -20;
+
+/// Records in a batch, at most: small enough to keep both threads busy.
+const BATCH_RECORDS: usize = 1024;
+/// Captured bytes in a batch, at most, so a queue of large captures stays small.
+const BATCH_BYTES: usize = 4 << 20;
+/// Batches queued, at most: with the limits above, at most about 32 MiB in flight.
+const QUEUED_BATCHES: usize = 8;
+
+impl OutputThread {
+    pub fn start(mut output: Output) -> io::Result<OutputThread> {
+        let (sender, receiver) = sync_channel::<Message>(QUEUED_BATCHES);
+        let records = Arc::new(AtomicU64::new(0));
+        let bytes = Arc::new(AtomicU64::new(output.bytes_written()));
+        let thread = {
+            let (records, bytes) = (Arc::clone(&records), Arc::clone(&bytes));
+            thread::Builder::new()
+                .name("syscord-output".into())
+                .spawn(move || {
+                    // As the drain: the traced tasks must not starve what empties the rings.
+                    // SAFETY: setpriority has no memory effects; 0 is the calling thread.
+                    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, OUTPUT_NICE) };
+                    for message in receiver {
+                        match message {
+                            Message::Records(batch) => {
+                                for record in &batch {
+                                    output.push(record)?;
+                                }
+                            }
+                            Message::Flush => output.flush_chunk()?,
+                        }
+                        records.store(output.records(), Ordering::Relaxed);
+                        bytes.store(output.bytes_written(), Ordering::Relaxed);
+                    }
+                    Ok(output)
+                })?
+        };
+        Ok(OutputThread {
+            sender: Some(sender),
+            thread: Some(thread),
+            batch: Vec::with_capacity(BATCH_RECORDS),
+            batch_bytes: 0,
+            records,
+            bytes,
+        })
+    }
+
+    pub fn push(&mut self, record: Record) -> io::Result<()> {
+        if let Record::Syscall(event) = &record {
+            self.batch_bytes += event.captures.iter().map(|c| c.bytes.len()).sum::<usize>();
+        }
+        self.batch.push(record);
+        if self.batch.len() >= BATCH_RECORDS || self.batch_bytes >= BATCH_BYTES {
+            self.send_batch()?;
+        }
+        Ok(())
+    }
+
+    fn send_batch(&mut self) -> io::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_RECORDS));
+        self.batch_bytes = 0;
+        self.send(Message::Records(batch))
+    }
+
+    fn send(&mut self, message: Message) -> io::Result<()> {
+        let sent = self.sender.as_ref().map(|s| s.send(message));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The thread stopped: it failed to write. Its error is the one to report.
+            _ => Err(self
+                .stop()
+                .err()
+                .unwrap_or_else(|| io::Error::other("the output thread stopped"))),
+        }
+    }
+
+    /// Sends what gathered and asks for it to be written out as a chunk.
+    pub fn flush_chunk(&mut self) -> io::Result<()> {
+        self.send_batch()?;
+        self.send(Message::Flush)
+    }
+
+    /// Syscall records written so far (the batches handed over and written).
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::Relaxed)
+    }
+
+    /// Bytes written so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Hands over the last batch, waits until everything is written, and returns the output
+    /// for its end chunk.
+    pub fn finish(mut self) -> io::Result<Output> {
+        self.send_batch()?;
+        self.stop()
+    }
+
+    fn stop(&mut self) -> io::Result<Output> {
+        self.sender = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the output thread panicked")),
+            None => Err(io::Error::other("the output thread already stopped")),
+        }
+    }
+}
