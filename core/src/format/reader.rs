@@ -8,6 +8,7 @@ use super::{
     CHUNK_END, CHUNK_MAGIC, CHUNK_RECORDS, FORMAT_VERSION, FormatError, Header, MAGIC,
     MAX_CHUNK_RAW_LEN, MAX_HEADER_LEN, Summary,
     record::{Decoder, Record},
+    writer::CHUNK_TARGET,
 };
 
 /// A decoded chunk.
@@ -33,31 +34,43 @@ impl Reader<BufReader<File>> {
     }
 }
 
-/// Fills `buf` completely; Ok(false) on a clean end of input before the first byte.
-fn read_exact_or_eof(r: &mut impl Read, buf: &mut [u8]) -> Result<bool, FormatError> {
+/// Reads until `buf` is full or the input ends; how many bytes it got.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match r.read(&mut buf[filled..]) {
-            Ok(0) if filled == 0 => return Ok(false),
-            Ok(0) => return Err(FormatError::Truncated("the last chunk is incomplete")),
+            Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
-    Ok(true)
+    Ok(filled)
+}
+
+/// Fills `buf` completely; Ok(false) on a clean end of input before the first byte.
+fn read_exact_or_eof(r: &mut impl Read, buf: &mut [u8]) -> Result<bool, FormatError> {
+    match read_up_to(r, buf)? {
+        0 if !buf.is_empty() => Ok(false),
+        n if n == buf.len() => Ok(true),
+        _ => Err(FormatError::Truncated("the last chunk is incomplete")),
+    }
 }
 
 impl<R: Read> Reader<R> {
     pub fn new(mut input: R) -> Result<Self, FormatError> {
         let mut fixed = [0u8; 16];
-        if !read_exact_or_eof(&mut input, &mut fixed)
-            .map_err(|_| FormatError::Truncated("the file ends inside its header"))?
-        {
+        let got = read_up_to(&mut input, &mut fixed)?;
+        if got == 0 {
             return Err(FormatError::Truncated("the file is empty"));
         }
-        if &fixed[..8] != MAGIC {
+        // A short foreign file is foreign, not a truncated recording.
+        let magic_len = got.min(MAGIC.len());
+        if fixed[..magic_len] != MAGIC[..magic_len] {
             return Err(FormatError::NotARecording);
+        }
+        if got < fixed.len() {
+            return Err(FormatError::Truncated("the file ends inside its header"));
         }
         let version = u16::from_le_bytes([fixed[8], fixed[9]]);
         if version != FORMAT_VERSION {
@@ -68,7 +81,7 @@ impl<R: Read> Reader<R> {
             return Err(FormatError::Corrupt("header length is implausible"));
         }
         let mut json = vec![0u8; len as usize + 4];
-        if !read_exact_or_eof(&mut input, &mut json)? {
+        if read_up_to(&mut input, &mut json)? < json.len() {
             return Err(FormatError::Truncated("the file ends inside its header"));
         }
         let crc = u32::from_le_bytes(json[len as usize..].try_into().expect("4 bytes"));
@@ -126,8 +139,13 @@ impl<R: Read> Reader<R> {
                 "implausible chunk size {stored_len}/{raw_len}"
             )));
         }
-        let mut stored = vec![0u8; stored_len as usize];
-        if !read_exact_or_eof(&mut self.input, &mut stored)? && stored_len > 0 {
+        // Grown as the bytes arrive rather than allocated from the length: a cut file whose
+        // last chunk head is damaged must not cost the largest chunk's memory.
+        let mut stored = Vec::with_capacity((stored_len as usize).min(CHUNK_TARGET));
+        (&mut self.input)
+            .take(u64::from(stored_len))
+            .read_to_end(&mut stored)?;
+        if stored.len() != stored_len as usize {
             self.done = true;
             return Err(FormatError::Truncated("the last chunk is incomplete"));
         }
@@ -159,6 +177,17 @@ impl<R: Read> Reader<R> {
             CHUNK_END => {
                 let summary: Summary = serde_json::from_slice(&raw)
                     .map_err(|e| corrupt(format!("bad summary: {e}")))?;
+                // Readers add the per-CPU losses up (Summary::lost_records): no recording
+                // loses more than 2^64 records, so a total past that is damage.
+                let lost = summary
+                    .lost_records_per_cpu
+                    .iter()
+                    .try_fold(0u64, |total, &n| total.checked_add(n));
+                if lost.is_none() {
+                    return Err(corrupt(
+                        "bad summary: the lost records add up past 2^64".into(),
+                    ));
+                }
                 self.summary = Some(summary.clone());
                 self.done = true;
                 Ok(Some(Chunk::End(summary)))
@@ -188,6 +217,7 @@ mod tests {
             filter: None,
             syscord_version: "0".into(),
             cpus: 2,
+            part: 0,
         }
     }
 
@@ -323,5 +353,79 @@ mod tests {
             Reader::new(&v[..]),
             Err(FormatError::UnsupportedVersion(99))
         ));
+    }
+
+    /// Where the header ends and the first chunk starts.
+    fn header_len(bytes: &[u8]) -> usize {
+        16 + u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize + 4
+    }
+
+    #[test]
+    fn a_cut_header_is_named_and_a_short_foreign_file_is_foreign() {
+        let bytes = recording(1, true);
+        let end = header_len(&bytes);
+        for cut in [1, 8, 15, 16, 17, end / 2, end - 1] {
+            assert!(
+                matches!(
+                    Reader::new(&bytes[..cut]),
+                    Err(FormatError::Truncated("the file ends inside its header"))
+                ),
+                "cut at {cut}"
+            );
+        }
+        assert!(matches!(
+            Reader::new(&b"hello\n"[..]),
+            Err(FormatError::NotARecording)
+        ));
+    }
+
+    #[test]
+    fn read_errors_are_not_taken_for_a_cut_file() {
+        // What reading a directory gives: it opens, then every read fails.
+        struct Directory;
+        impl Read for Directory {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::IsADirectory.into())
+            }
+        }
+        match Reader::new(Directory) {
+            Err(FormatError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::IsADirectory),
+            other => panic!("{:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn a_summary_whose_losses_overflow_is_corrupt() {
+        let summary = |lost_records_per_cpu| Summary {
+            lost_records_per_cpu,
+            ..Default::default()
+        };
+        let read = |summary: &Summary| {
+            let file = Writer::new(Vec::new(), &header())
+                .unwrap()
+                .finish(summary)
+                .unwrap();
+            let mut reader = Reader::new(&file[..]).unwrap();
+            reader.next_chunk().map(|_| reader.summary().cloned())
+        };
+        let fine = summary(vec![u64::MAX - 1, 1]);
+        assert_eq!(read(&fine).unwrap(), Some(fine));
+        assert!(matches!(
+            read(&summary(vec![u64::MAX, 1])),
+            Err(FormatError::CorruptChunk { .. })
+        ));
+    }
+
+    #[test]
+    fn a_cut_chunk_with_a_damaged_length_is_truncated() {
+        let mut bytes = recording(10, false);
+        let chunk = header_len(&bytes);
+        bytes[chunk + 12..chunk + 16].copy_from_slice(&MAX_CHUNK_RAW_LEN.to_le_bytes());
+        let mut reader = Reader::new(&bytes[..]).unwrap();
+        assert!(matches!(
+            reader.next_chunk(),
+            Err(FormatError::Truncated("the last chunk is incomplete"))
+        ));
+        assert!(matches!(reader.next_chunk(), Ok(None)));
     }
 }

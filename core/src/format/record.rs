@@ -366,10 +366,18 @@ impl Iterator for Decoder<'_> {
             Ok(TAG_RETURNED_TIMED) => self.syscall(true, true).map(Record::Syscall),
             Ok(TAG_NO_RETURN) => self.syscall(false, false).map(Record::Syscall),
             Ok(TAG_LOST) => (|| {
+                let cpu = self.cursor.u32()?;
+                let first_seq = self.cursor.u64()?;
+                let count = self.cursor.u64()?;
+                // The recorder only writes the gaps it saw: at least one event, numbered
+                // within u64, so readers may compute the range's end without overflow.
+                if count == 0 || first_seq.checked_add(count).is_none() {
+                    return Err(FormatError::Corrupt("loss range is empty or overflows"));
+                }
                 Ok(Record::Lost {
-                    cpu: self.cursor.u32()?,
-                    first_seq: self.cursor.u64()?,
-                    count: self.cursor.u64()?,
+                    cpu,
+                    first_seq,
+                    count,
                     ts_ns: self.ts()?,
                 })
             })(),
@@ -479,6 +487,30 @@ mod tests {
         }
         let decoded: Vec<Record> = Decoder::new(&buf).map(Result::unwrap).collect();
         assert_eq!(decoded, records);
+    }
+
+    /// Found by fuzzing: `dump` shows a loss as `first_seq..=first_seq + count - 1`, which
+    /// overflowed for a range the recorder never writes.
+    #[test]
+    fn impossible_loss_ranges_are_corrupt() {
+        let lost = |first_seq, count| {
+            let mut buf = Vec::new();
+            Encoder::default().encode(
+                &Record::Lost {
+                    cpu: 0,
+                    first_seq,
+                    count,
+                    ts_ns: 1,
+                },
+                &mut buf,
+            );
+            Decoder::new(&buf).next().expect("one record")
+        };
+        assert!(lost(0, 0).is_err(), "empty range");
+        assert!(lost(u64::MAX, 1).is_err(), "end past u64::MAX");
+        assert!(lost(1, u64::MAX).is_err(), "end past u64::MAX");
+        assert!(lost(0, u64::MAX).is_ok());
+        assert!(lost(u64::MAX - 1, 1).is_ok());
     }
 
     #[test]
