@@ -287,9 +287,10 @@ const OUTPUT_NICE: libc::c_int = -20;
 /// Records in a batch, at most: small enough to keep both threads busy.
 const BATCH_RECORDS: usize = 1024;
 /// Captured bytes in a batch, at most, so a queue of large captures stays small.
-const BATCH_BYTES: usize = 4 << 20;
-/// Batches queued, at most: with the limits above, at most about 32 MiB in flight.
-const QUEUED_BATCHES: usize = 8;
+const BATCH_BYTES: usize = 1 << 20;
+/// Batches queued, at most: room for a write that stalls for tens of milliseconds (a journal
+/// commit) while the drain goes on; with the limits above, at most about 80 MiB in flight.
+const QUEUED_BATCHES: usize = 64;
 
 impl OutputThread {
     pub fn start(mut output: Output) -> io::Result<OutputThread> {
