@@ -18,7 +18,7 @@ use std::{
     thread::{self, JoinHandle},
 };
 
-use crate::format::{Header, Record, Summary, Writer};
+use crate::format::{ChunkEncoder, EncodedChunk, Header, Record, Summary, Writer};
 
 /// `--max-size` and `--keep`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +151,23 @@ impl Output {
         Ok(())
     }
 
+    /// Compresses and writes a chunk encoded on the drain's thread.
+    pub fn write_encoded(&mut self, chunk: EncodedChunk) -> io::Result<()> {
+        for &(cpu, count) in &chunk.lost_per_cpu {
+            if let Some(n) = self.lost_per_cpu.get_mut(cpu as usize) {
+                *n += count;
+            }
+        }
+        let written = self.writer.write_encoded(chunk);
+        self.keep_complete_chunks(written)?;
+        if let Some(rotation) = self.rotation
+            && self.writer.bytes_written() >= rotation.max_size
+        {
+            self.rotate(rotation)?;
+        }
+        Ok(())
+    }
+
     /// After a failed write (a full disk), cuts the file back to its last complete chunk, so
     /// what was written reads as a recording whose tail is missing rather than as damage.
     fn keep_complete_chunks<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
@@ -260,61 +277,41 @@ fn close(writer: Writer<File>, summary: &Summary) -> io::Result<File> {
     closed
 }
 
-/// What the drain hands to the output thread.
-enum Message {
-    Records(Vec<Record>),
-    /// Write what has gathered as a chunk, even a small one.
-    Flush,
-}
-
-/// An [`Output`] on a thread of its own: the drain hands it batches of records and goes back
-/// to the rings while they are encoded, compressed and written. The drain then keeps up
-/// with about twice the rate, and a slow write does not stall it. The queue between them is
-/// bounded, so a disk slower than the records fills the rings (and counts losses) rather
-/// than memory.
+/// An [`Output`] on a thread of its own: the drain encodes records into chunks (and frees
+/// them) and goes back to the rings while the output thread compresses and writes the
+/// chunks. The drain keeps up with a higher rate, and a slow write does not stall it. The
+/// queue between them is bounded, so a disk slower than the records fills the rings (and
+/// counts losses) rather than memory.
 pub struct OutputThread {
-    sender: Option<SyncSender<Message>>,
+    sender: Option<SyncSender<EncodedChunk>>,
     thread: Option<JoinHandle<io::Result<Output>>>,
-    batch: Vec<Record>,
-    batch_bytes: usize,
-    records: Arc<AtomicU64>,
+    encoder: ChunkEncoder,
     bytes: Arc<AtomicU64>,
 }
 
-/// The output thread's nice value, the drain's.
-const OUTPUT_NICE: libc::c_int = -20;
+/// The output thread's nice value: above the traced tasks', below the drain's, so that the
+/// drain wins when the scheduler puts both on one CPU (the output thread is woken by the
+/// drain, often onto its CPU) and the rings are never left unread for long.
+const OUTPUT_NICE: libc::c_int = -10;
 
-/// Records in a batch, at most: small enough to keep both threads busy.
-const BATCH_RECORDS: usize = 1024;
-/// Captured bytes in a batch, at most, so a queue of large captures stays small.
-const BATCH_BYTES: usize = 1 << 20;
-/// Batches queued, at most: room for a write that stalls for tens of milliseconds (a journal
-/// commit) while the drain goes on; with the limits above, at most about 80 MiB in flight.
-const QUEUED_BATCHES: usize = 64;
+/// Encoded chunks (about 1 MiB each) queued, at most: room for a write that stalls for tens
+/// of milliseconds (a journal commit) while the drain goes on.
+const QUEUED_CHUNKS: usize = 32;
 
 impl OutputThread {
     pub fn start(mut output: Output) -> io::Result<OutputThread> {
-        let (sender, receiver) = sync_channel::<Message>(QUEUED_BATCHES);
-        let records = Arc::new(AtomicU64::new(0));
+        let (sender, receiver) = sync_channel::<EncodedChunk>(QUEUED_CHUNKS);
         let bytes = Arc::new(AtomicU64::new(output.bytes_written()));
         let thread = {
-            let (records, bytes) = (Arc::clone(&records), Arc::clone(&bytes));
+            let bytes = Arc::clone(&bytes);
             thread::Builder::new()
                 .name("syscord-output".into())
                 .spawn(move || {
-                    // As the drain: the traced tasks must not starve what empties the rings.
+                    // The traced tasks must not starve what empties the queue either.
                     // SAFETY: setpriority has no memory effects; 0 is the calling thread.
                     unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, OUTPUT_NICE) };
-                    for message in receiver {
-                        match message {
-                            Message::Records(batch) => {
-                                for record in &batch {
-                                    output.push(record)?;
-                                }
-                            }
-                            Message::Flush => output.flush_chunk()?,
-                        }
-                        records.store(output.records(), Ordering::Relaxed);
+                    for chunk in receiver {
+                        output.write_encoded(chunk)?;
                         bytes.store(output.bytes_written(), Ordering::Relaxed);
                     }
                     Ok(output)
@@ -323,35 +320,20 @@ impl OutputThread {
         Ok(OutputThread {
             sender: Some(sender),
             thread: Some(thread),
-            batch: Vec::with_capacity(BATCH_RECORDS),
-            batch_bytes: 0,
-            records,
+            encoder: ChunkEncoder::default(),
             bytes,
         })
     }
 
     pub fn push(&mut self, record: Record) -> io::Result<()> {
-        if let Record::Syscall(event) = &record {
-            self.batch_bytes += event.captures.iter().map(|c| c.bytes.len()).sum::<usize>();
+        match self.encoder.push(&record) {
+            Some(chunk) => self.send(chunk),
+            None => Ok(()),
         }
-        self.batch.push(record);
-        if self.batch.len() >= BATCH_RECORDS || self.batch_bytes >= BATCH_BYTES {
-            self.send_batch()?;
-        }
-        Ok(())
     }
 
-    fn send_batch(&mut self) -> io::Result<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_RECORDS));
-        self.batch_bytes = 0;
-        self.send(Message::Records(batch))
-    }
-
-    fn send(&mut self, message: Message) -> io::Result<()> {
-        let sent = self.sender.as_ref().map(|s| s.send(message));
+    fn send(&mut self, chunk: EncodedChunk) -> io::Result<()> {
+        let sent = self.sender.as_ref().map(|s| s.send(chunk));
         match sent {
             Some(Ok(())) => Ok(()),
             // The thread stopped: it failed to write. Its error is the one to report.
@@ -362,15 +344,17 @@ impl OutputThread {
         }
     }
 
-    /// Sends what gathered and asks for it to be written out as a chunk.
+    /// Hands over what was encoded since the last chunk, to be written as a chunk.
     pub fn flush_chunk(&mut self) -> io::Result<()> {
-        self.send_batch()?;
-        self.send(Message::Flush)
+        match self.encoder.take() {
+            Some(chunk) => self.send(chunk),
+            None => Ok(()),
+        }
     }
 
-    /// Syscall records written so far (the batches handed over and written).
+    /// Syscall records handed over so far.
     pub fn records(&self) -> u64 {
-        self.records.load(Ordering::Relaxed)
+        self.encoder.records()
     }
 
     /// Bytes written so far.
@@ -378,10 +362,10 @@ impl OutputThread {
         self.bytes.load(Ordering::Relaxed)
     }
 
-    /// Hands over the last batch, waits until everything is written, and returns the output
+    /// Hands over the last chunk, waits until everything is written, and returns the output
     /// for its end chunk.
     pub fn finish(mut self) -> io::Result<Output> {
-        self.send_batch()?;
+        self.flush_chunk()?;
         self.stop()
     }
 

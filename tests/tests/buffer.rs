@@ -251,7 +251,8 @@ fn rotation_keeps_the_newest_files_and_dump_reads_them_as_one() {
         .iter()
         .filter(|r| r["syscall"] == "getrandom")
         .count();
-    assert!((10_000..40_000).contains(&getrandom), "{getrandom}");
+    // At least the older kept part's worth (2 MiB of ~300-byte records), never all 40,000.
+    assert!((6_000..40_000).contains(&getrandom), "{getrandom}");
 }
 
 #[test]
@@ -426,16 +427,19 @@ fn dump_peak_rss(file: &Path) -> u64 {
 fn dump_streams_large_files_in_flat_memory() {
     let _alone = alone();
     let scratch = Scratch::new("flat");
-    // Random bytes do not compress: 400,000 getrandom records make a file of over 100 MB.
-    let small = record(&scratch, "small", &[], &[LOOP, "getrandom", "2000"]);
+    // Random bytes do not compress: 200,000 getrandom records make a file of about 53 MB,
+    // 400,000 one of over 100 MB.
+    let medium = record(&scratch, "medium", &[], &[LOOP, "getrandom", "200000"]);
     let large = record(&scratch, "large", &[], &[LOOP, "getrandom", "400000"]);
-    assert!(small.output.status.success() && large.output.status.success());
-    let large_size = std::fs::metadata(&large.file).unwrap().len();
+    assert!(medium.output.status.success() && large.output.status.success());
+    let size = |rec: &common::Recording| std::fs::metadata(&rec.file).unwrap().len();
+    let (medium_size, large_size) = (size(&medium), size(&large));
     assert!(large_size > 100 << 20, "{large_size} bytes");
-    let (small_rss, large_rss) = (dump_peak_rss(&small.file), dump_peak_rss(&large.file));
-    // One chunk in memory at a time, whatever the size of the file.
+    let (medium_rss, large_rss) = (dump_peak_rss(&medium.file), dump_peak_rss(&large.file));
+    // One chunk in memory at a time: twice the file, not more memory (a reader that kept
+    // what it read would need 50 MB more).
     assert!(
-        large_rss < small_rss + (24 << 20),
-        "dump of {large_size} bytes peaked at {large_rss} bytes of memory, of a small file at {small_rss}"
+        large_rss < medium_rss + (8 << 20),
+        "dump of {large_size} bytes peaked at {large_rss} bytes of memory, of {medium_size} bytes at {medium_rss}"
     );
 }

@@ -22,7 +22,7 @@ use thiserror::Error;
 
 pub use reader::{Chunk, Reader};
 pub use record::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind};
-pub use writer::Writer;
+pub use writer::{ChunkEncoder, EncodedChunk, Writer};
 
 pub const MAGIC: &[u8; 8] = b"SYSCORD\0";
 pub const CHUNK_MAGIC: &[u8; 4] = b"SCHK";

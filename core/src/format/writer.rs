@@ -63,6 +63,16 @@ impl<W: Write> Writer<W> {
         self.records
     }
 
+    /// Compresses and writes a chunk a [`ChunkEncoder`] encoded (on another thread).
+    pub fn write_encoded(&mut self, chunk: EncodedChunk) -> io::Result<()> {
+        // Records pushed here and chunks encoded elsewhere do not mix within a chunk.
+        self.flush_chunk()?;
+        self.raw = chunk.raw;
+        self.write_chunk(CHUNK_RECORDS, chunk.count)?;
+        self.records += chunk.records;
+        Ok(())
+    }
+
     /// The output, for what the writer does not do (syncing, truncating after an error).
     pub fn get_ref(&self) -> &W {
         &self.out
@@ -117,5 +127,75 @@ impl<W: Write> Writer<W> {
         self.raw = serde_json::to_vec(summary).map_err(io::Error::other)?;
         self.write_chunk(CHUNK_END, 0)?;
         Ok(self.out)
+    }
+}
+
+/// The records of one chunk, encoded and not yet compressed.
+#[derive(Debug)]
+pub struct EncodedChunk {
+    raw: Vec<u8>,
+    count: u32,
+    /// Syscall records among them.
+    records: u64,
+    /// Records lost per CPU, as the loss markers among them say (empty when none).
+    pub lost_per_cpu: Vec<(u32, u64)>,
+}
+
+/// Encodes records into chunks, for a [`Writer`] on another thread to compress and write:
+/// the encoding stays with the thread that made the records (and frees them).
+#[derive(Default)]
+pub struct ChunkEncoder {
+    encoder: Encoder,
+    raw: Vec<u8>,
+    count: u32,
+    /// Syscall records in the chunk being encoded.
+    chunk_records: u64,
+    lost_per_cpu: Vec<(u32, u64)>,
+    /// Syscall records encoded so far, in all chunks.
+    records: u64,
+}
+
+impl ChunkEncoder {
+    /// Encodes `record`; returns the chunk once it holds enough.
+    pub fn push(&mut self, record: &Record) -> Option<EncodedChunk> {
+        if self.raw.capacity() == 0 {
+            self.raw.reserve(CHUNK_TARGET + 4096);
+        }
+        self.encoder.encode(record, &mut self.raw);
+        self.count += 1;
+        match record {
+            Record::Syscall(_) => {
+                self.chunk_records += 1;
+                self.records += 1;
+            }
+            Record::Lost { cpu, count, .. } => self.lost_per_cpu.push((*cpu, *count)),
+            Record::Task(_) => {}
+        }
+        (self.raw.len() >= CHUNK_TARGET)
+            .then(|| self.take())
+            .flatten()
+    }
+
+    /// The records encoded since the last chunk, as a chunk, if there are any.
+    pub fn take(&mut self) -> Option<EncodedChunk> {
+        if self.count == 0 {
+            return None;
+        }
+        let chunk = EncodedChunk {
+            raw: std::mem::take(&mut self.raw),
+            count: self.count,
+            records: self.chunk_records,
+            lost_per_cpu: std::mem::take(&mut self.lost_per_cpu),
+        };
+        self.count = 0;
+        self.chunk_records = 0;
+        // Each chunk decodes on its own.
+        self.encoder = Encoder::default();
+        Some(chunk)
+    }
+
+    /// Syscall records encoded so far.
+    pub fn records(&self) -> u64 {
+        self.records
     }
 }
