@@ -135,22 +135,6 @@ impl Output {
         })
     }
 
-    pub fn push(&mut self, record: &Record) -> io::Result<()> {
-        if let Record::Lost { cpu, count, .. } = record
-            && let Some(n) = self.lost_per_cpu.get_mut(*cpu as usize)
-        {
-            *n += count;
-        }
-        let pushed = self.writer.push(record);
-        self.keep_complete_chunks(pushed)?;
-        if let Some(rotation) = self.rotation
-            && self.writer.bytes_written() >= rotation.max_size
-        {
-            self.rotate(rotation)?;
-        }
-        Ok(())
-    }
-
     /// Compresses and writes a chunk encoded on the drain's thread.
     pub fn write_encoded(&mut self, chunk: EncodedChunk) -> io::Result<()> {
         for &(cpu, count) in &chunk.lost_per_cpu {
