@@ -8,13 +8,14 @@ use syscord_common::{DEFAULT_SNAP_LEN, MAX_SNAP_LEN, SEGMENT_SIZE};
 use syscord_handlers::Policy;
 
 use crate::{
-    dump::{self, DumpError, DumpFormat},
+    dump::{self, DumpFormat},
     error::Error,
     filter,
     output::{MIN_PART_SIZE, Rotation},
     probes::{self, ProbeOptions},
     record::{self, RecordOptions, Target},
-    stats::{self, SortKey, StatsError, StatsFormat, StatsOptions},
+    recording::ReadError,
+    stats::{self, SortKey, StatsFormat, StatsOptions},
 };
 
 /// syscord: an always-on flight recorder for Linux system calls.
@@ -344,32 +345,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Dump(args) => {
             let stdout = io::stdout().lock();
             let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
-            match dump::dump(&args.file, args.format, &mut out) {
-                Ok(report) => {
-                    for note in report.notes.iter().chain(&report.missing_tail) {
-                        eprintln!("syscord: {}: {note}", args.file.display());
-                    }
-                    if let Some(summary) = &report.summary
-                        && summary.lost_records() > 0
-                    {
-                        eprintln!(
-                            "syscord: {}: {} records were lost while recording",
-                            args.file.display(),
-                            summary.lost_records()
-                        );
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                // `syscord dump f | head` is not an error.
-                Err(DumpError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(DumpError::Output(e)) => Err(Error::Io(e)),
-                Err(DumpError::Format(source)) => Err(Error::Input {
-                    path: args.file,
-                    source,
-                }),
-            }
+            let result = dump::dump(&args.file, args.format, &mut out);
+            end_of_reading(args.file, result.map(|report| report.messages()))
         }
         Command::Stats(args) => {
             let options = StatsOptions {
@@ -379,25 +356,28 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 threads: args.threads,
             };
             let mut out = io::stdout().lock();
-            // As dump: the notes on stderr, damage an error (after the statistics of what
-            // precedes it), a closed pipe not one.
-            match stats::stats(&args.file, options, &mut out) {
-                Ok(outcome) => {
-                    for note in &outcome.notes {
-                        eprintln!("syscord: {}: {note}", args.file.display());
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(StatsError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(StatsError::Output(e)) => Err(Error::Io(e)),
-                Err(StatsError::Format(source)) => Err(Error::Input {
-                    path: args.file,
-                    source,
-                }),
-            }
+            let result = stats::stats(&args.file, options, &mut out);
+            end_of_reading(args.file, result.map(|outcome| outcome.notes))
         }
+    }
+}
+
+/// How `dump` and `stats` end: their notes on stderr; damage an error, after the output of
+/// what precedes it; a closed pipe (`syscord dump f | head`) not one.
+fn end_of_reading(
+    file: PathBuf,
+    result: Result<Vec<String>, ReadError>,
+) -> Result<ExitCode, Error> {
+    match result {
+        Ok(notes) => {
+            for note in notes {
+                eprintln!("syscord: {}: {note}", file.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ReadError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(ReadError::Output(e)) => Err(Error::Io(e)),
+        Err(ReadError::Format(source)) => Err(Error::Input { path: file, source }),
     }
 }
 

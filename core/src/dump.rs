@@ -11,8 +11,8 @@ use syscord_handlers::decode::{Call, Captured, Decoder};
 
 use crate::{
     events::Reorder,
-    format::{Chunk, FormatError, Header, Reader, Record, Summary, TaskEvent, TaskEventKind},
-    recording::{Chunks, Recording},
+    format::{Chunk, Header, Reader, Record, Summary, TaskEvent, TaskEventKind},
+    recording::{Chunks, ReadError, Recording},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,12 +32,25 @@ pub struct DumpReport {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DumpError {
-    #[error(transparent)]
-    Format(#[from] FormatError),
-    #[error("writing output: {0}")]
-    Output(io::Error),
+impl DumpReport {
+    /// What to tell besides the records: the notes, a missing tail, losses.
+    pub fn messages(&self) -> Vec<String> {
+        let mut messages: Vec<String> = self
+            .notes
+            .iter()
+            .chain(&self.missing_tail)
+            .cloned()
+            .collect();
+        if let Some(summary) = &self.summary
+            && summary.lost_records() > 0
+        {
+            messages.push(format!(
+                "{} records were lost while recording",
+                summary.lost_records()
+            ));
+        }
+        messages
+    }
 }
 
 /// Streams the recording at `path` to `out`, one chunk in memory at a time.
@@ -45,7 +58,7 @@ pub fn dump<W: Write>(
     path: &Path,
     format: DumpFormat,
     out: &mut W,
-) -> Result<DumpReport, DumpError> {
+) -> Result<DumpReport, ReadError> {
     let recording = Recording::open(path)?;
     let notes = recording.notes();
     let report = dump_chunks(recording, format, out)?;
@@ -58,7 +71,7 @@ pub fn dump_from<R: Read, W: Write>(
     input: R,
     format: DumpFormat,
     out: &mut W,
-) -> Result<DumpReport, DumpError> {
+) -> Result<DumpReport, ReadError> {
     dump_chunks(Reader::new(input)?, format, out)
 }
 
@@ -67,7 +80,7 @@ fn dump_chunks<C: Chunks, W: Write>(
     mut reader: C,
     format: DumpFormat,
     out: &mut W,
-) -> Result<DumpReport, DumpError> {
+) -> Result<DumpReport, ReadError> {
     let header = reader.header().clone();
     let mut sink = Sink {
         printer: Printer::new(&header, format),
@@ -96,9 +109,9 @@ fn dump_chunks<C: Chunks, W: Write>(
     }
     reorder.finish(&mut |record| sink.emit(&record));
     if let Some(e) = sink.error {
-        return Err(DumpError::Output(e));
+        return Err(ReadError::Output(e));
     }
-    sink.out.flush().map_err(DumpError::Output)?;
+    sink.out.flush().map_err(ReadError::Output)?;
     if let Some(e) = read_error {
         return Err(e.into());
     }

@@ -18,6 +18,15 @@ use crate::{
     output::existing_parts,
 };
 
+/// How reading a recording into some output (`dump`, `stats`) can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error("writing output: {0}")]
+    Output(io::Error),
+}
+
 /// What `dump` and `stats` read: a recording as a stream of chunks.
 pub trait Chunks {
     fn header(&self) -> &Header;

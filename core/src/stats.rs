@@ -8,7 +8,7 @@ use std::{
     cmp::Ordering,
     collections::{BTreeMap, HashMap},
     fmt::Write as _,
-    io::{self, Write},
+    io::Write,
     path::Path,
 };
 
@@ -19,7 +19,7 @@ use syscord_handlers::decode::Decoder;
 
 use crate::{
     format::{Chunk, FormatError, Header, Record, SyscallEvent},
-    recording::Recording,
+    recording::{ReadError, Recording},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -494,14 +494,6 @@ pub struct StatsOutcome {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StatsError {
-    #[error(transparent)]
-    Format(#[from] FormatError),
-    #[error("writing output: {0}")]
-    Output(io::Error),
-}
-
 /// Reads the recording at `path` and writes its statistics to `out`. Damage after the header
 /// is returned as an error after the statistics of what precedes it are written, as `dump`
 /// shows the records before the damage.
@@ -509,7 +501,7 @@ pub fn stats<W: Write>(
     path: &Path,
     options: StatsOptions,
     out: &mut W,
-) -> Result<StatsOutcome, StatsError> {
+) -> Result<StatsOutcome, ReadError> {
     let mut stats = if options.threads {
         SyscallStats::per_thread()
     } else {
@@ -527,7 +519,7 @@ pub fn stats<W: Write>(
     }
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(StatsError::Output)?;
+        .map_err(ReadError::Output)?;
     match end.damage {
         Some(damage) => Err(damage.into()),
         None => Ok(StatsOutcome {
@@ -872,7 +864,7 @@ mod tests {
         std::fs::write(&whole, &bytes[..bytes.len() - 3]).unwrap();
         let mut out = Vec::new();
         let err = stats(&whole, options, &mut out).unwrap_err();
-        assert!(matches!(err, StatsError::Format(FormatError::Truncated(_))));
+        assert!(matches!(err, ReadError::Format(FormatError::Truncated(_))));
         let json: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(json["total"]["calls"], 2);
 
@@ -880,10 +872,7 @@ mod tests {
         std::fs::write(&whole, b"#!/bin/sh\necho hello\n").unwrap();
         let mut out = Vec::new();
         let err = stats(&whole, options, &mut out).unwrap_err();
-        assert!(matches!(
-            err,
-            StatsError::Format(FormatError::NotARecording)
-        ));
+        assert!(matches!(err, ReadError::Format(FormatError::NotARecording)));
         assert!(out.is_empty());
 
         let _ = std::fs::remove_file(&whole);
