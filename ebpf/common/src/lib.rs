@@ -200,7 +200,11 @@ pub struct RingMeta {
     pub lost: u64,
     /// Children of traced tasks this CPU could not mark as traced.
     pub lost_tasks: u64,
-    pub _producer_pad: [u64; 4],
+    /// The consumer's `tail` as the producer last read it. The producer reads the real one
+    /// only when this says the ring is full: `tail` changes with every drain pass, and
+    /// reading it per record would fetch the drain's cache line each time.
+    pub tail_seen: u64,
+    pub _producer_pad: [u64; 3],
     /// Start of the records not yet consumed (written by userspace); on its own cache line so
     /// the two sides do not share one.
     pub tail: u64,

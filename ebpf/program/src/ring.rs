@@ -85,13 +85,16 @@ pub fn reserve<const MAX: u64>() -> Option<Slot> {
         let seq = (*meta).seq + 1;
         (*meta).seq = seq;
         let head = (*meta).head;
-        let tail = core::ptr::read_volatile(&(*meta).tail);
         let ring_size = u64::from(config!(segments_per_cpu)) * SEGMENT_SIZE;
         // A record consumes at most its length in positions (less when it runs into the
         // guard area).
-        if head + MAX - tail > ring_size {
-            (*meta).lost += 1;
-            return None;
+        if head + MAX - (*meta).tail_seen > ring_size {
+            let tail = core::ptr::read_volatile(&(*meta).tail);
+            (*meta).tail_seen = tail;
+            if head + MAX - tail > ring_size {
+                (*meta).lost += 1;
+                return None;
+            }
         }
         // Positions are 8-aligned; the mask also tells the verifier the offset is at most
         // SEGMENT_SIZE - 8, so MAX more bytes stay inside the segment and its guard.
