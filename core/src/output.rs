@@ -18,7 +18,7 @@ use std::{
     thread::{self, JoinHandle},
 };
 
-use crate::format::{ChunkEncoder, EncodedChunk, Header, Record, Summary, Writer};
+use crate::format::{ChunkEncoder, EncodedChunk, Header, Record, Summary, SyscallRef, Writer};
 
 /// `--max-size` and `--keep`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,6 +311,14 @@ impl OutputThread {
 
     pub fn push(&mut self, record: Record) -> io::Result<()> {
         match self.encoder.push(&record) {
+            Some(chunk) => self.send(chunk),
+            None => Ok(()),
+        }
+    }
+
+    /// Encodes a syscall record borrowed from the ring.
+    pub fn push_syscall(&mut self, record: &SyscallRef) -> io::Result<()> {
+        match self.encoder.push_syscall(record) {
             Some(chunk) => self.send(chunk),
             None => Ok(()),
         }

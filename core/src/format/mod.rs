@@ -21,7 +21,7 @@ use syscord_arch::Arch;
 use thiserror::Error;
 
 pub use reader::{Chunk, Reader};
-pub use record::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind};
+pub use record::{Capture, CaptureRef, Record, SyscallEvent, SyscallRef, TaskEvent, TaskEventKind};
 pub use writer::{ChunkEncoder, EncodedChunk, Writer};
 
 pub const MAGIC: &[u8; 8] = b"SYSCORD\0";

@@ -17,11 +17,11 @@
 //! Every event the kernel numbered is in the file, as a syscall, a task event or inside a
 //! loss range, so a reader can check that each CPU's sequence has no hole.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::{
     FormatError,
-    varint::{Cursor, put_i64, put_u64},
+    varint::{Cursor, Scratch, put_i64, put_u64},
 };
 
 const TAG_RETURNED: u8 = 1;
@@ -127,56 +127,78 @@ pub enum TaskEventKind {
     Rename { comm: Vec<u8> },
 }
 
+/// A syscall record as the encoder reads it, borrowed from where it lives: the drain
+/// encodes straight from the ring, without building a [`SyscallEvent`] per record.
+#[derive(Debug, Clone, Copy)]
+pub struct SyscallRef<'a> {
+    pub returned: bool,
+    pub rule_flags: u32,
+    pub cpu: u32,
+    pub seq: u64,
+    pub ts_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub nr: u32,
+    pub ret: i64,
+    pub ret_addr: u64,
+    pub args: [u64; 6],
+    pub comm: &'a [u8],
+    pub captures: &'a [CaptureRef<'a>],
+    pub duration_ns: Option<u64>,
+}
+
+/// A [`Capture`], borrowed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaptureRef<'a> {
+    pub name: &'a str,
+    pub len: u64,
+    pub truncated: bool,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> From<&'a Capture> for CaptureRef<'a> {
+    fn from(c: &'a Capture) -> Self {
+        CaptureRef {
+            name: &c.name,
+            len: c.len,
+            truncated: c.truncated,
+            bytes: &c.bytes,
+        }
+    }
+}
+
 /// Encodes records of one chunk.
 #[derive(Default)]
 pub struct Encoder {
     prev_ts: u64,
     /// Last comm written per thread in this chunk.
-    comms: HashMap<u32, Vec<u8>>,
+    comms: FxHashMap<u32, Vec<u8>>,
 }
 
 impl Encoder {
     pub fn encode(&mut self, record: &Record, out: &mut Vec<u8>) {
         match record {
             Record::Syscall(e) => {
-                let duration = e.duration_ns.filter(|_| e.returned);
-                out.push(match (e.returned, duration) {
-                    (true, Some(_)) => TAG_RETURNED_TIMED,
-                    (true, None) => TAG_RETURNED,
-                    (false, _) => TAG_NO_RETURN,
-                });
-                put_u64(out, u64::from(e.rule_flags));
-                put_u64(out, u64::from(e.cpu));
-                put_u64(out, e.seq);
-                self.put_ts(out, e.ts_ns);
-                if let Some(d) = duration {
-                    put_u64(out, d);
-                }
-                put_u64(out, u64::from(e.pid));
-                put_u64(out, u64::from(e.tid));
-                put_u64(out, u64::from(e.nr));
-                put_i64(out, e.ret);
-                put_u64(out, e.ret_addr);
-                for a in e.args {
-                    put_u64(out, a);
-                }
-                match self.comms.get(&e.tid) {
-                    Some(previous) if *previous == e.comm => out.push(COMM_SAME),
-                    _ => {
-                        let comm = &e.comm[..e.comm.len().min(COMM_SAME as usize - 1)];
-                        out.push(comm.len() as u8);
-                        out.extend_from_slice(comm);
-                        self.comms.insert(e.tid, comm.to_vec());
-                    }
-                }
-                put_u64(out, e.captures.len() as u64);
-                for c in &e.captures {
-                    put_short_bytes(out, c.name.as_bytes());
-                    put_u64(out, c.len);
-                    out.push(if c.truncated { CAPTURE_TRUNCATED } else { 0 });
-                    put_u64(out, c.bytes.len() as u64);
-                    out.extend_from_slice(&c.bytes);
-                }
+                let captures: Vec<CaptureRef> = e.captures.iter().map(CaptureRef::from).collect();
+                self.encode_syscall(
+                    &SyscallRef {
+                        returned: e.returned,
+                        rule_flags: e.rule_flags,
+                        cpu: e.cpu,
+                        seq: e.seq,
+                        ts_ns: e.ts_ns,
+                        pid: e.pid,
+                        tid: e.tid,
+                        nr: e.nr,
+                        ret: e.ret,
+                        ret_addr: e.ret_addr,
+                        args: e.args,
+                        comm: &e.comm,
+                        captures: &captures,
+                        duration_ns: e.duration_ns,
+                    },
+                    out,
+                );
             }
             Record::Lost {
                 cpu,
@@ -218,6 +240,59 @@ impl Encoder {
         }
     }
 
+    pub fn encode_syscall(&mut self, e: &SyscallRef, out: &mut Vec<u8>) {
+        // At most 1 + 15 varints: fits the scratch buffer.
+        let mut fixed = Scratch::new();
+        let duration = e.duration_ns.filter(|_| e.returned);
+        fixed.u8(match (e.returned, duration) {
+            (true, Some(_)) => TAG_RETURNED_TIMED,
+            (true, None) => TAG_RETURNED,
+            (false, _) => TAG_NO_RETURN,
+        });
+        fixed.u64(u64::from(e.rule_flags));
+        fixed.u64(u64::from(e.cpu));
+        fixed.u64(e.seq);
+        fixed.i64(e.ts_ns.wrapping_sub(self.prev_ts) as i64);
+        self.prev_ts = e.ts_ns;
+        if let Some(d) = duration {
+            fixed.u64(d);
+        }
+        fixed.u64(u64::from(e.pid));
+        fixed.u64(u64::from(e.tid));
+        fixed.u64(u64::from(e.nr));
+        fixed.i64(e.ret);
+        fixed.u64(e.ret_addr);
+        for a in e.args {
+            fixed.u64(a);
+        }
+        out.extend_from_slice(fixed.as_slice());
+        let comm = &e.comm[..e.comm.len().min(COMM_SAME as usize - 1)];
+        match self.comms.get_mut(&e.tid) {
+            Some(previous) if previous.as_slice() == comm => out.push(COMM_SAME),
+            previous => {
+                out.push(comm.len() as u8);
+                out.extend_from_slice(comm);
+                match previous {
+                    Some(previous) => {
+                        previous.clear();
+                        previous.extend_from_slice(comm);
+                    }
+                    None => {
+                        self.comms.insert(e.tid, comm.to_vec());
+                    }
+                }
+            }
+        }
+        put_u64(out, e.captures.len() as u64);
+        for c in e.captures {
+            put_short_bytes(out, c.name.as_bytes());
+            put_u64(out, c.len);
+            out.push(if c.truncated { CAPTURE_TRUNCATED } else { 0 });
+            put_u64(out, c.bytes.len() as u64);
+            out.extend_from_slice(c.bytes);
+        }
+    }
+
     fn put_ts(&mut self, out: &mut Vec<u8>, ts: u64) {
         put_i64(out, ts.wrapping_sub(self.prev_ts) as i64);
         self.prev_ts = ts;
@@ -235,7 +310,7 @@ fn put_short_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 pub struct Decoder<'a> {
     cursor: Cursor<'a>,
     prev_ts: u64,
-    comms: HashMap<u32, Vec<u8>>,
+    comms: FxHashMap<u32, Vec<u8>>,
 }
 
 impl<'a> Decoder<'a> {
@@ -243,7 +318,7 @@ impl<'a> Decoder<'a> {
         Decoder {
             cursor: Cursor::new(raw),
             prev_ts: 0,
-            comms: HashMap::new(),
+            comms: FxHashMap::default(),
         }
     }
 

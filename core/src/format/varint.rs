@@ -14,6 +14,51 @@ pub fn put_i64(out: &mut Vec<u8>, v: i64) {
     put_u64(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
+/// Varints gathered in a buffer on the stack, then appended at once: pushing to a Vec byte
+/// by byte checks its capacity and stores its length for every byte, which was most of what
+/// encoding a record cost.
+pub struct Scratch {
+    bytes: [u8; Scratch::CAPACITY],
+    len: usize,
+}
+
+impl Scratch {
+    /// Room for 16 varints.
+    pub const CAPACITY: usize = 160;
+
+    pub fn new() -> Self {
+        Scratch {
+            bytes: [0; Self::CAPACITY],
+            len: 0,
+        }
+    }
+
+    pub fn u8(&mut self, v: u8) {
+        self.bytes[self.len] = v;
+        self.len += 1;
+    }
+
+    pub fn u64(&mut self, mut v: u64) {
+        // The length in a local: kept in the struct, it was stored and reloaded per byte.
+        let mut len = self.len;
+        while v >= 0x80 {
+            self.bytes[len] = (v as u8) | 0x80;
+            len += 1;
+            v >>= 7;
+        }
+        self.bytes[len] = v as u8;
+        self.len = len + 1;
+    }
+
+    pub fn i64(&mut self, v: i64) {
+        self.u64(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// A bounds-checked reader over one decoded chunk.
 pub struct Cursor<'a> {
     data: &'a [u8],

@@ -2,7 +2,7 @@ use std::io::{self, Write};
 
 use super::{
     CHUNK_END, CHUNK_MAGIC, CHUNK_RECORDS, FORMAT_VERSION, Header, MAGIC, Summary,
-    record::{Encoder, Record},
+    record::{Encoder, Record, SyscallRef},
 };
 
 /// Uncompressed bytes gathered before a chunk is compressed and written.
@@ -158,19 +158,32 @@ pub struct ChunkEncoder {
 impl ChunkEncoder {
     /// Encodes `record`; returns the chunk once it holds enough.
     pub fn push(&mut self, record: &Record) -> Option<EncodedChunk> {
-        if self.raw.capacity() == 0 {
-            self.raw.reserve(CHUNK_TARGET + 4096);
-        }
+        self.reserve();
         self.encoder.encode(record, &mut self.raw);
-        self.count += 1;
         match record {
-            Record::Syscall(_) => {
-                self.chunk_records += 1;
-                self.records += 1;
-            }
+            Record::Syscall(_) => self.chunk_records += 1,
             Record::Lost { cpu, count, .. } => self.lost_per_cpu.push((*cpu, *count)),
             Record::Task(_) => {}
         }
+        self.pushed()
+    }
+
+    /// Encodes a syscall record; returns the chunk once it holds enough.
+    pub fn push_syscall(&mut self, record: &SyscallRef) -> Option<EncodedChunk> {
+        self.reserve();
+        self.encoder.encode_syscall(record, &mut self.raw);
+        self.chunk_records += 1;
+        self.pushed()
+    }
+
+    fn reserve(&mut self) {
+        if self.raw.capacity() == 0 {
+            self.raw.reserve(CHUNK_TARGET + 4096);
+        }
+    }
+
+    fn pushed(&mut self) -> Option<EncodedChunk> {
+        self.count += 1;
         (self.raw.len() >= CHUNK_TARGET)
             .then(|| self.take())
             .flatten()
@@ -187,6 +200,7 @@ impl ChunkEncoder {
             records: self.chunk_records,
             lost_per_cpu: std::mem::take(&mut self.lost_per_cpu),
         };
+        self.records += self.chunk_records;
         self.count = 0;
         self.chunk_records = 0;
         // Each chunk decodes on its own.
@@ -196,6 +210,6 @@ impl ChunkEncoder {
 
     /// Syscall records encoded so far.
     pub fn records(&self) -> u64 {
-        self.records
+        self.records + self.chunk_records
     }
 }
