@@ -8,7 +8,7 @@
 
 use std::{
     cmp::Reverse,
-    collections::{BinaryHeap, HashMap, VecDeque},
+    collections::{BinaryHeap, VecDeque},
     io,
     sync::atomic::{AtomicBool, AtomicU64, Ordering},
     thread,
@@ -16,15 +16,16 @@ use std::{
 };
 
 use nix::time::{ClockId, clock_gettime};
+use rustc_hash::FxHashMap;
 use syscord_common::{
     CAPTURE_HEADER_SIZE, CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE,
-    RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SyscallBody, capture_result, record_kind,
-    rule_flags,
+    MAX_CAPTURES, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SyscallBody, capture_result,
+    record_kind, rule_flags,
 };
 use syscord_handlers::{Kind, Registry, Role};
 
 use crate::{
-    format::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind},
+    format::{Capture, CaptureRef, Record, SyscallEvent, SyscallRef, TaskEvent, TaskEventKind},
     output::{Output, OutputThread},
     ring::{CorruptRing, Rings},
 };
@@ -78,25 +79,6 @@ enum Raw {
         header: RecordHeader,
         code: u32,
     },
-    Lost {
-        cpu: u32,
-        first_seq: u64,
-        count: u64,
-        ts_ns: u64,
-    },
-}
-
-impl Raw {
-    fn ts_ns(&self) -> u64 {
-        match self {
-            Raw::Syscall { header, .. }
-            | Raw::Exec { header, .. }
-            | Raw::Fork { header, .. }
-            | Raw::Comm { header, .. }
-            | Raw::Exit { header, .. } => header.ts_ns,
-            Raw::Lost { ts_ns, .. } => *ts_ns,
-        }
-    }
 }
 
 fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
@@ -122,14 +104,21 @@ fn parse(bytes: &[u8]) -> Option<Raw> {
             if bytes.len() < SYSCALL_RECORD_SIZE as usize {
                 return None;
             }
-            let body: SyscallBody = read(bytes, body_at)?;
-            let data_end = (SYSCALL_RECORD_SIZE as usize).checked_add(body.data_len as usize)?;
-            let data = bytes.get(SYSCALL_RECORD_SIZE as usize..data_end)?;
+            let (body, data) = syscall_parts(bytes)?;
+            let mut captures = Vec::new();
+            each_capture(data, |header, bytes| {
+                captures.push(RawCapture {
+                    id: header.id,
+                    flags: header.flags,
+                    orig_len: header.orig_len,
+                    bytes: bytes.to_vec(),
+                })
+            })?;
             Some(Raw::Syscall {
                 header,
                 body,
                 returned: header.kind == record_kind::SYSCALL,
-                captures: parse_captures(data)?,
+                captures,
             })
         }
         record_kind::EXEC => {
@@ -166,23 +155,34 @@ fn parse(bytes: &[u8]) -> Option<Raw> {
     }
 }
 
-/// The captures after a syscall body: a header and its bytes (padded to 8) each.
-fn parse_captures(mut data: &[u8]) -> Option<Vec<RawCapture>> {
-    let mut captures = Vec::new();
+/// A syscall record's body and the captures after it.
+fn syscall_parts(bytes: &[u8]) -> Option<(SyscallBody, &[u8])> {
+    if bytes.len() < SYSCALL_RECORD_SIZE as usize {
+        return None;
+    }
+    let body: SyscallBody = read(bytes, HEADER_SIZE as usize)?;
+    let data_end = (SYSCALL_RECORD_SIZE as usize).checked_add(body.data_len as usize)?;
+    Some((body, bytes.get(SYSCALL_RECORD_SIZE as usize..data_end)?))
+}
+
+/// Hands each capture after a syscall body (a header and its bytes, padded to 8) to `f`;
+/// None if they do not fit in `data`.
+fn each_capture<'a>(mut data: &'a [u8], mut f: impl FnMut(CaptureHeader, &'a [u8])) -> Option<()> {
     while !data.is_empty() {
         let header: CaptureHeader = read(data, 0)?;
         let start = CAPTURE_HEADER_SIZE as usize;
         let end = start.checked_add(header.data_len as usize)?;
-        captures.push(RawCapture {
-            id: header.id,
-            flags: header.flags,
-            orig_len: header.orig_len,
-            bytes: data.get(start..end)?.to_vec(),
-        });
+        f(header, data.get(start..end)?);
         let padded = end.div_ceil(RECORD_ALIGN as usize) * RECORD_ALIGN as usize;
         data = data.get(padded.min(data.len())..)?;
     }
-    Some(captures)
+    Some(())
+}
+
+/// The syscall's duration, if the kernel measured one (`record -T`).
+fn duration(header: &RecordHeader, body: &SyscallBody) -> Option<u64> {
+    (body.entered_ns != 0 && body.entered_ns <= header.ts_ns)
+        .then(|| header.ts_ns - body.entered_ns)
 }
 
 /// What an exec left for its execve record.
@@ -195,8 +195,8 @@ struct ExecDetails {
 /// Per-thread state that turns kernel records into file records.
 struct Tracker {
     registry: Registry,
-    comms: HashMap<u32, Vec<u8>>,
-    exec_details: HashMap<u32, ExecDetails>,
+    comms: FxHashMap<u32, Vec<u8>>,
+    exec_details: FxHashMap<u32, ExecDetails>,
 }
 
 /// The name of a thread syscord has not seen named: from /proc while it lives.
@@ -226,26 +226,29 @@ impl Tracker {
     fn new(registry: Registry) -> Tracker {
         Tracker {
             registry,
-            comms: HashMap::new(),
-            exec_details: HashMap::new(),
+            comms: FxHashMap::default(),
+            exec_details: FxHashMap::default(),
         }
     }
 
     /// The handler's name for capture `id` of syscall `nr`.
-    fn capture_name(&self, nr: u32, id: u8) -> String {
+    fn capture_name(&self, nr: u32, id: u8) -> &'static str {
+        const UNNAMED: [&str; MAX_CAPTURES] = ["capture0", "capture1", "capture2", "capture3"];
         self.registry
             .get(nr)
             .and_then(|h| h.captures.get(id as usize))
-            .map_or_else(|| format!("capture{id}"), |c| c.name.to_owned())
+            .map(|c| c.name)
+            .or_else(|| UNNAMED.get(id as usize).copied())
+            .unwrap_or("capture")
     }
 
     /// The names of an exec syscall's path and argv captures.
-    fn exec_capture_names(&self, nr: u32) -> (String, String) {
+    fn exec_capture_names(&self, nr: u32) -> (&'static str, &'static str) {
         let handler = self.registry.get(nr);
-        let find = |pick: &dyn Fn(&syscord_handlers::Capture) -> bool, fallback: &str| {
+        let find = |pick: &dyn Fn(&syscord_handlers::Capture) -> bool, fallback: &'static str| {
             handler
                 .and_then(|h| h.captures.iter().find(|c| pick(c)))
-                .map_or_else(|| fallback.to_owned(), |c| c.name.to_owned())
+                .map_or(fallback, |c| c.name)
         };
         (
             find(&|c| c.kind == Kind::CString, "filename"),
@@ -253,11 +256,75 @@ impl Tracker {
         )
     }
 
-    fn comm(&mut self, pid: u32, tid: u32) -> Vec<u8> {
-        self.comms
-            .entry(tid)
-            .or_insert_with(|| proc_comm(pid, tid))
-            .clone()
+    fn comm(&mut self, pid: u32, tid: u32) -> &[u8] {
+        self.comms.entry(tid).or_insert_with(|| proc_comm(pid, tid))
+    }
+
+    /// Writes the ring record `bytes`; returns its time, or None if it is not a record.
+    /// Syscall records, nearly all of them, are encoded straight from the ring: no
+    /// allocation, no copy. The others become owned records first.
+    fn write(
+        &mut self,
+        cpu: u32,
+        bytes: &[u8],
+        writer: &mut OutputThread,
+    ) -> io::Result<Option<u64>> {
+        let Some(header) = read::<RecordHeader>(bytes, 0) else {
+            return Ok(None);
+        };
+        let syscall = matches!(
+            header.kind,
+            record_kind::SYSCALL | record_kind::SYSCALL_NO_RETURN
+        );
+        let exec = u32::from(header.flags) & rule_flags::EXEC != 0
+            && self.exec_details.contains_key(&header.tid);
+        if !syscall || exec {
+            let Some(raw) = parse(bytes) else {
+                return Ok(None);
+            };
+            if let Some(record) = self.process(cpu, raw) {
+                writer.push(record)?;
+            }
+            return Ok(Some(header.ts_ns));
+        }
+        let Some((body, data)) = syscall_parts(bytes) else {
+            return Ok(None);
+        };
+        let mut captures = [CaptureRef::default(); MAX_CAPTURES];
+        let mut count = 0;
+        let mut fits = true;
+        let parsed = each_capture(data, |c, bytes| match captures.get_mut(count) {
+            Some(slot) => {
+                *slot = CaptureRef {
+                    name: self.capture_name(body.nr, c.id),
+                    len: c.orig_len,
+                    truncated: c.flags & capture_result::TRUNCATED != 0,
+                    bytes,
+                };
+                count += 1;
+            }
+            None => fits = false,
+        });
+        if parsed.is_none() || !fits {
+            return Ok(None);
+        }
+        writer.push_syscall(&SyscallRef {
+            returned: header.kind == record_kind::SYSCALL,
+            rule_flags: u32::from(header.flags),
+            cpu,
+            seq: header.seq,
+            ts_ns: header.ts_ns,
+            pid: header.pid,
+            tid: header.tid,
+            nr: body.nr,
+            ret: body.ret,
+            ret_addr: body.ret_addr,
+            args: body.args,
+            comm: self.comm(header.pid, header.tid),
+            captures: &captures[..count],
+            duration_ns: duration(&header, &body),
+        })?;
+        Ok(Some(header.ts_ns))
     }
 
     fn process(&mut self, cpu: u32, raw: Raw) -> Option<Record> {
@@ -272,7 +339,7 @@ impl Tracker {
                 let mut captures: Vec<Capture> = raw_captures
                     .into_iter()
                     .map(|c| Capture {
-                        name: self.capture_name(body.nr, c.id),
+                        name: self.capture_name(body.nr, c.id).to_owned(),
                         len: c.orig_len,
                         truncated: c.flags & capture_result::TRUNCATED != 0,
                         bytes: c.bytes,
@@ -284,13 +351,13 @@ impl Tracker {
                     let (path_name, argv_name) = self.exec_capture_names(body.nr);
                     captures.retain(|c| c.name != path_name);
                     captures.push(Capture {
-                        name: path_name,
+                        name: path_name.to_owned(),
                         len: exec.path.len() as u64,
                         truncated: false,
                         bytes: exec.path,
                     });
                     captures.push(Capture {
-                        name: argv_name,
+                        name: argv_name.to_owned(),
                         len: u64::from(exec.argv_full_len),
                         truncated: (exec.argv.len() as u64) < u64::from(exec.argv_full_len),
                         bytes: exec.argv,
@@ -308,10 +375,9 @@ impl Tracker {
                     ret: body.ret,
                     ret_addr: body.ret_addr,
                     args: body.args,
-                    comm: self.comm(header.pid, header.tid),
+                    comm: self.comm(header.pid, header.tid).to_vec(),
                     captures,
-                    duration_ns: (body.entered_ns != 0 && body.entered_ns <= header.ts_ns)
-                        .then(|| header.ts_ns - body.entered_ns),
+                    duration_ns: duration(&header, &body),
                 }))
             }
             Raw::Exec {
@@ -341,7 +407,7 @@ impl Tracker {
                 )
             }
             Raw::Fork { header, body } => {
-                let comm = self.comm(header.pid, header.tid);
+                let comm = self.comm(header.pid, header.tid).to_vec();
                 self.comms.insert(body.child_tid, comm);
                 task(
                     cpu,
@@ -361,26 +427,29 @@ impl Tracker {
                 self.exec_details.remove(&header.tid);
                 task(cpu, &header, TaskEventKind::Exit { code })
             }
-            Raw::Lost {
-                cpu,
-                first_seq,
-                count,
-                ts_ns,
-            } => Some(Record::Lost {
-                cpu,
-                first_seq,
-                count,
-                ts_ns,
-            }),
         }
     }
+}
+
+/// A record found in a ring and not yet written. Its bytes stay in the ring until then.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    ts_ns: u64,
+    position: u64,
+    len: u32,
+    /// Sequence numbers lost just before this record: the first and how many.
+    gap: Option<(u64, u64)>,
 }
 
 pub struct Drain {
     rings: Rings,
     writer: OutputThread,
-    /// Records read from each CPU's ring, not yet written, in sequence order.
-    queues: Vec<VecDeque<Raw>>,
+    /// Records found in each CPU's ring, not yet written, in sequence order.
+    queues: Vec<VecDeque<Pending>>,
+    /// Per CPU: where the next scan of the ring starts.
+    scanned: Vec<u64>,
+    /// Per CPU: the tail last handed back to the producer.
+    released: Vec<u64>,
     /// Last sequence number seen per CPU.
     last_seq: Vec<u64>,
     tracker: Tracker,
@@ -406,10 +475,13 @@ fn boot_ns() -> u64 {
 impl Drain {
     pub fn new(rings: Rings, writer: OutputThread, registry: Registry) -> Self {
         let cpus = rings.cpus();
+        let tails: Vec<u64> = (0..cpus).map(|cpu| rings.tail(cpu)).collect();
         Drain {
             rings,
             writer,
             queues: (0..cpus).map(|_| VecDeque::new()).collect(),
+            scanned: tails.clone(),
+            released: tails,
             last_seq: vec![0; cpus],
             tracker: Tracker::new(registry),
             gap_lost: 0,
@@ -429,12 +501,15 @@ impl Drain {
         progress: &DrainProgress,
     ) -> io::Result<Self> {
         let mut last_flush = Instant::now();
+        let mut last_pass = Instant::now();
         loop {
             let stopping = stop.load(Ordering::Acquire);
             // Taken before reading the rings: every record stamped before it minus the
             // slack is published by the time we look.
             let watermark = boot_ns().saturating_sub(WATERMARK_SLACK_NS);
-            let n = self.collect();
+            let since_last_pass = last_pass.elapsed();
+            last_pass = Instant::now();
+            let fastest_ring_bytes = self.collect();
             self.release(if stopping { u64::MAX } else { watermark })?;
             progress
                 .records
@@ -452,84 +527,120 @@ impl Drain {
                 self.writer.flush_chunk()?;
                 last_flush = Instant::now();
             }
-            if n == 0 {
-                thread::sleep(idle_sleep);
+            let pause = self.pause(fastest_ring_bytes, since_last_pass, idle_sleep);
+            if !pause.is_zero() {
+                thread::sleep(pause);
             }
         }
     }
 
-    /// Moves every published record from the rings into the per-CPU queues.
-    fn collect(&mut self) -> usize {
-        let mut total = 0;
-        for cpu in 0..self.rings.cpus() {
-            let Drain {
-                rings,
-                queues,
-                last_seq,
-                gap_lost,
-                unparsed,
-                out_of_order,
-                ..
-            } = self;
+    /// How long the drain may sleep after a pass that found `bytes` in the fastest-filling
+    /// ring, `elapsed` after the one before: `idle_sleep` at most, and no longer than that
+    /// ring takes to fill a quarter at the same rate. Each pass costs the traced tasks too
+    /// (it moves the rings' head and tail cache lines to this CPU), so the drain works in
+    /// batches rather than chasing every record.
+    fn pause(&self, bytes: u64, elapsed: Duration, idle_sleep: Duration) -> Duration {
+        /// Shorter sleeps cost more than they save.
+        const MIN_PAUSE: Duration = Duration::from_micros(100);
+        if bytes == 0 {
+            return idle_sleep;
+        }
+        let quarter = self.rings.bytes_per_cpu() / 4;
+        let fill_ns = u128::from(quarter) * elapsed.as_nanos() / u128::from(bytes);
+        let pause =
+            Duration::from_nanos(u64::try_from(fill_ns).unwrap_or(u64::MAX)).min(idle_sleep);
+        if pause < MIN_PAUSE {
+            Duration::ZERO
+        } else {
+            pause
+        }
+    }
+
+    /// Queues every record published in the rings since the last pass; returns the most
+    /// bytes one ring held.
+    fn collect(&mut self) -> u64 {
+        let Drain {
+            rings,
+            queues,
+            scanned,
+            last_seq,
+            gap_lost,
+            out_of_order,
+            corrupt,
+            ..
+        } = self;
+        let mut most = 0;
+        for cpu in 0..rings.cpus() {
             let queue = &mut queues[cpu];
-            let result = rings.consume(cpu, |bytes| match parse(bytes) {
-                Some(raw) => {
-                    let seq = match &raw {
-                        Raw::Syscall { header, .. }
-                        | Raw::Exec { header, .. }
-                        | Raw::Fork { header, .. }
-                        | Raw::Comm { header, .. }
-                        | Raw::Exit { header, .. } => header.seq,
-                        Raw::Lost { .. } => unreachable!("rings hold no loss records"),
-                    };
-                    let expected = last_seq[cpu] + 1;
-                    if seq < expected {
-                        // A number already seen: a record read twice would be a ring bug.
-                        // Count it, and keep it out of the file.
-                        *out_of_order += 1;
-                        return;
-                    }
-                    if seq > expected {
-                        *gap_lost += seq - expected;
-                        queue.push_back(Raw::Lost {
-                            cpu: cpu as u32,
-                            first_seq: expected,
-                            count: seq - expected,
-                            ts_ns: raw.ts_ns(),
-                        });
-                    }
-                    last_seq[cpu] = last_seq[cpu].max(seq);
-                    queue.push_back(raw);
+            let last = &mut last_seq[cpu];
+            let (end, bad) = rings.scan(cpu, scanned[cpu], |position, bytes| {
+                let Some(header) = read::<RecordHeader>(bytes, 0) else {
+                    unreachable!("scan hands over whole records")
+                };
+                let expected = *last + 1;
+                if header.seq < expected {
+                    // A number already seen: a record read twice would be a ring bug.
+                    // Count it, and keep it out of the file.
+                    *out_of_order += 1;
+                    return;
                 }
-                None => *unparsed += 1,
+                let gap = (header.seq > expected).then(|| {
+                    *gap_lost += header.seq - expected;
+                    (expected, header.seq - expected)
+                });
+                *last = header.seq;
+                queue.push_back(Pending {
+                    ts_ns: header.ts_ns,
+                    position,
+                    len: header.len,
+                    gap,
+                });
             });
-            match result {
-                Ok(n) => total += n,
-                Err(corrupt) => self.corrupt.push(corrupt),
-            }
+            most = most.max(end - scanned[cpu]);
+            scanned[cpu] = end;
+            corrupt.extend(bad);
         }
-        total
+        most
     }
 
-    /// Writes, in timestamp order, the queued records stamped at or before `upto`.
+    /// Writes, in timestamp order, the queued records stamped at or before `upto`, then
+    /// gives their ring space back.
     fn release(&mut self, upto: u64) -> io::Result<()> {
         let mut fronts: BinaryHeap<Reverse<(u64, usize)>> = self
             .queues
             .iter()
             .enumerate()
-            .filter_map(|(cpu, q)| q.front().map(|r| Reverse((r.ts_ns(), cpu))))
+            .filter_map(|(cpu, q)| q.front().map(|p| Reverse((p.ts_ns, cpu))))
             .collect();
         while let Some(Reverse((ts, cpu))) = fronts.pop() {
             if ts > upto {
                 break;
             }
-            let raw = self.queues[cpu].pop_front().expect("non-empty queue");
+            let pending = self.queues[cpu].pop_front().expect("non-empty queue");
             if let Some(next) = self.queues[cpu].front() {
-                fronts.push(Reverse((next.ts_ns(), cpu)));
+                fronts.push(Reverse((next.ts_ns, cpu)));
             }
-            if let Some(record) = self.tracker.process(cpu as u32, raw) {
-                self.last_ts = self.last_ts.max(record.ts_ns());
-                self.writer.push(record)?;
+            if let Some((first_seq, count)) = pending.gap {
+                self.writer.push(Record::Lost {
+                    cpu: cpu as u32,
+                    first_seq,
+                    count,
+                    ts_ns: pending.ts_ns,
+                })?;
+            }
+            let bytes = self.rings.record(cpu, pending.position, pending.len);
+            match self.tracker.write(cpu as u32, bytes, &mut self.writer)? {
+                Some(ts) => self.last_ts = self.last_ts.max(ts),
+                None => self.unparsed += 1,
+            }
+        }
+        for cpu in 0..self.rings.cpus() {
+            let tail = self.queues[cpu]
+                .front()
+                .map_or(self.scanned[cpu], |p| p.position);
+            if tail != self.released[cpu] {
+                self.rings.release(cpu, tail);
+                self.released[cpu] = tail;
             }
         }
         Ok(())

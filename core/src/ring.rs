@@ -84,6 +84,17 @@ impl Rings {
         }
     }
 
+    /// The size of each CPU's ring.
+    pub fn bytes_per_cpu(&self) -> u64 {
+        self.segments_per_cpu * SEGMENT_SIZE
+    }
+
+    /// Where the consumer stands in `cpu`'s ring.
+    pub fn tail(&self, cpu: usize) -> u64 {
+        self.field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).tail) })
+            .load(Ordering::Relaxed)
+    }
+
     /// Bytes waiting in `cpu`'s ring.
     pub fn pending(&self, cpu: usize) -> u64 {
         let head = self
@@ -95,42 +106,59 @@ impl Rings {
         head.saturating_sub(tail)
     }
 
-    /// Hands every record published on `cpu` to `f` (header included), then gives their
-    /// space back to the producer. Returns how many records were read, or an
-    /// error if the ring holds something that is not a record (the ring is then skipped up
-    /// to its head, and the caller reports it).
-    pub fn consume(&self, cpu: usize, mut f: impl FnMut(&[u8])) -> Result<usize, CorruptRing> {
-        let head_field = self.field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).head) });
-        let tail_field = self.field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).tail) });
-        let head = head_field.load(Ordering::Acquire);
-        let mut pos = tail_field.load(Ordering::Relaxed);
-        let mut n = 0;
-        let mut result = Ok(());
+    /// Hands each record published on `cpu` from position `from` on to `f`, with its
+    /// position and bytes (header included). The records stay in the ring, readable with
+    /// [`Rings::record`], until [`Rings::release`] gives their space back. Returns the
+    /// position after the last record, or, if the ring holds something that is not a record,
+    /// the head (the rest is skipped) and where that was, for the caller to report.
+    pub fn scan(
+        &self,
+        cpu: usize,
+        from: u64,
+        mut f: impl FnMut(u64, &[u8]),
+    ) -> (u64, Option<CorruptRing>) {
+        let head = self
+            .field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).head) })
+            .load(Ordering::Acquire);
+        let mut pos = from;
         while pos < head {
-            let segment = (pos / SEGMENT_SIZE) % self.segments_per_cpu;
-            let offset = pos % SEGMENT_SIZE;
-            let base = (cpu as u64 * self.segments_per_cpu + segment) * SEGMENT_BYTES + offset;
-            // SAFETY: base + a header lies within the data mapping (offset is 8-aligned and
-            // below SEGMENT_SIZE; the segment's guard area follows).
+            // SAFETY: base + a header lies within the data mapping (the position is
+            // 8-aligned, its offset below SEGMENT_SIZE; the segment's guard area follows).
             let header: RecordHeader =
-                unsafe { std::ptr::read_unaligned(self.data.as_ptr().add(base as usize).cast()) };
+                unsafe { std::ptr::read_unaligned(self.address(cpu, pos).cast()) };
             let len = u64::from(header.len);
             let valid = len >= HEADER_SIZE && len % RECORD_ALIGN == 0 && len <= MAX_RECORD;
             if !valid {
-                result = Err(CorruptRing { cpu, position: pos });
-                pos = head;
-                break;
+                return (head, Some(CorruptRing { cpu, position: pos }));
             }
-            // SAFETY: the record lies within its segment and guard area (len checked above).
-            let bytes = unsafe {
-                std::slice::from_raw_parts(self.data.as_ptr().add(base as usize), len as usize)
-            };
-            f(bytes);
-            n += 1;
+            f(pos, self.record(cpu, pos, len as u32));
             pos = next_position(pos, len);
         }
-        tail_field.store(pos, Ordering::Release);
-        result.map(|()| n)
+        (pos, None)
+    }
+
+    /// The `len` bytes of the record at `position` of `cpu`'s ring, as [`Rings::scan`] found
+    /// it (and not released since).
+    pub fn record(&self, cpu: usize, position: u64, len: u32) -> &[u8] {
+        assert!(u64::from(len) <= MAX_RECORD);
+        // SAFETY: a record lies within its segment and guard area (MAX_RECORD fits there);
+        // the producer does not write it again before the tail passes it.
+        unsafe { std::slice::from_raw_parts(self.address(cpu, position), len as usize) }
+    }
+
+    /// Gives the ring space before `position` back to the producer.
+    pub fn release(&self, cpu: usize, position: u64) {
+        self.field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).tail) })
+            .store(position, Ordering::Release);
+    }
+
+    fn address(&self, cpu: usize, position: u64) -> *const u8 {
+        assert!(cpu < self.cpus);
+        let segment = (position / SEGMENT_SIZE) % self.segments_per_cpu;
+        let offset = position % SEGMENT_SIZE;
+        let base = (cpu as u64 * self.segments_per_cpu + segment) * SEGMENT_BYTES + offset;
+        // SAFETY: below the mapping's size (cpus × segments_per_cpu × SEGMENT_BYTES).
+        unsafe { self.data.as_ptr().add(base as usize) }
     }
 }
 
