@@ -21,9 +21,9 @@ mod tasks;
 
 use aya_ebpf::{
     helpers::{
-        bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_current_task_btf,
-        bpf_ktime_get_boot_ns, bpf_probe_read_kernel, bpf_probe_read_kernel_str_bytes,
-        bpf_probe_read_user_buf, generated::bpf_task_pt_regs,
+        bpf_get_current_comm, bpf_get_current_task_btf, bpf_ktime_get_boot_ns,
+        bpf_probe_read_kernel, bpf_probe_read_kernel_str_bytes, bpf_probe_read_user_buf,
+        generated::bpf_task_pt_regs,
     },
     macros::{btf_tracepoint, map},
     maps::Array,
@@ -125,6 +125,22 @@ fn syscall_nr(regs: *const u8) -> u32 {
     }
 }
 
+/// The current thread's `tgid << 32 | pid`, as bpf_get_current_pid_tgid gives it, read from
+/// its task_struct: recent verifiers turn bpf_get_current_task_btf into a per-CPU load, so
+/// this is three loads where the helper is a call. On the 6.18 host that saved about 30 ns
+/// per recorded syscall (a getppid loop went from 1.93x to 1.82x its untraced time).
+#[inline(always)]
+pub(crate) fn current_pid_tgid() -> u64 {
+    // SAFETY: the current task, valid for the whole program; the offsets come from the
+    // running kernel's BTF, and the verifier checks each load against it.
+    unsafe {
+        let task = bpf_get_current_task_btf() as *const u8;
+        let pid = *(task.add(config!(task_pid) as usize) as *const u32);
+        let tgid = *(task.add(config!(task_tgid) as usize) as *const u32);
+        (u64::from(tgid) << 32) | u64::from(pid)
+    }
+}
+
 /// Rule flags of syscall `nr` (0 for numbers without a rule).
 #[inline(always)]
 fn rule_flags_of(nr: u32) -> u32 {
@@ -174,7 +190,7 @@ fn take_entry_time(tid: u32) -> u64 {
 #[btf_tracepoint(function = "sys_enter")]
 #[inline(always)]
 pub fn syscord_sys_enter(ctx: BtfTracePointContext) -> i32 {
-    let tid = bpf_get_current_pid_tgid() as u32;
+    let tid = current_pid_tgid() as u32;
     let state = tasks::state(tid);
     // A task the filter has yet to decide on (or the command, armed before its execve) is
     // decided at its exec, after this: time its execve in case it is recorded from there on.
@@ -199,7 +215,7 @@ pub fn syscord_sys_enter(ctx: BtfTracePointContext) -> i32 {
 // ("arg#0 type STRUCT"), which happens once a program grows past the inlining threshold.
 #[inline(always)]
 pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
+    let pid_tgid = current_pid_tgid();
     let state = tasks::state(pid_tgid as u32);
     if state < task_state::ALL {
         if state == task_state::CANDIDATE && tasks::uses_creds() {
@@ -277,7 +293,7 @@ fn kernel_field<T>(base: *const u8, offset: u32) -> Option<T> {
 pub fn syscord_sched_process_fork(ctx: BtfTracePointContext) -> i32 {
     // Runs in the parent before the child first runs: a selected child is recorded from its
     // first instruction.
-    let pid_tgid = bpf_get_current_pid_tgid();
+    let pid_tgid = current_pid_tgid();
     let parent_tid = pid_tgid as u32;
     let parent_state = tasks::state(parent_tid);
     let follow = tasks::follow();
@@ -328,7 +344,7 @@ pub fn syscord_sched_process_fork(ctx: BtfTracePointContext) -> i32 {
 #[btf_tracepoint(function = "sched_process_exit")]
 #[inline(always)]
 pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
+    let pid_tgid = current_pid_tgid();
     let tid = pid_tgid as u32;
     let state = tasks::state(tid);
     if state == task_state::NONE {
@@ -383,7 +399,7 @@ pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
 #[btf_tracepoint(function = "sched_process_exec")]
 #[inline(always)]
 pub fn syscord_sched_process_exec(ctx: BtfTracePointContext) -> i32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
+    let pid_tgid = current_pid_tgid();
     let tid = pid_tgid as u32;
     let old_tid: u32 = ctx.arg(1);
     let mut candidate = tasks::state(tid) != task_state::NONE;
