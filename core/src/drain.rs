@@ -527,32 +527,15 @@ impl Drain {
                 self.writer.flush_chunk()?;
                 last_flush = Instant::now();
             }
-            let pause = self.pause(fastest_ring_bytes, since_last_pass, idle_sleep);
+            let pause = pause_after(
+                self.rings.bytes_per_cpu(),
+                fastest_ring_bytes,
+                since_last_pass,
+                idle_sleep,
+            );
             if !pause.is_zero() {
                 thread::sleep(pause);
             }
-        }
-    }
-
-    /// How long the drain may sleep after a pass that found `bytes` in the fastest-filling
-    /// ring, `elapsed` after the one before: `idle_sleep` at most, and no longer than that
-    /// ring takes to fill a quarter at the same rate. Each pass costs the traced tasks too
-    /// (it moves the rings' head and tail cache lines to this CPU), so the drain works in
-    /// batches rather than chasing every record.
-    fn pause(&self, bytes: u64, elapsed: Duration, idle_sleep: Duration) -> Duration {
-        /// Shorter sleeps cost more than they save.
-        const MIN_PAUSE: Duration = Duration::from_micros(100);
-        if bytes == 0 {
-            return idle_sleep;
-        }
-        let quarter = self.rings.bytes_per_cpu() / 4;
-        let fill_ns = u128::from(quarter) * elapsed.as_nanos() / u128::from(bytes);
-        let pause =
-            Duration::from_nanos(u64::try_from(fill_ns).unwrap_or(u64::MAX)).min(idle_sleep);
-        if pause < MIN_PAUSE {
-            Duration::ZERO
-        } else {
-            pause
         }
     }
 
@@ -696,6 +679,26 @@ impl Drain {
     }
 }
 
+/// How long the drain may sleep after a pass that found `bytes` in the fastest-filling ring
+/// (of `ring_bytes`), `elapsed` after the pass before: `idle_sleep` at most, and no longer
+/// than that ring takes to fill a quarter at the same rate. A pass has a fixed cost (the
+/// merge, a store to each ring's tail, the head's cache line moved to the drain's CPU), so
+/// the drain works in batches rather than chasing each record.
+fn pause_after(ring_bytes: u64, bytes: u64, elapsed: Duration, idle_sleep: Duration) -> Duration {
+    /// Shorter sleeps cost more than they save.
+    const MIN_PAUSE: Duration = Duration::from_micros(100);
+    if bytes == 0 {
+        return idle_sleep;
+    }
+    let fill_ns = u128::from(ring_bytes / 4) * elapsed.as_nanos() / u128::from(bytes);
+    let pause = Duration::from_nanos(u64::try_from(fill_ns).unwrap_or(u64::MAX)).min(idle_sleep);
+    if pause < MIN_PAUSE {
+        Duration::ZERO
+    } else {
+        pause
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -789,6 +792,26 @@ mod tests {
         assert_eq!(e.captures[0].bytes, b"/bin/ls");
         assert_eq!(e.captures[1].bytes, b"ls\0-l\0");
         assert!(!e.captures[1].truncated);
+    }
+
+    #[test]
+    fn the_drain_sleeps_while_the_fastest_ring_fills_a_quarter() {
+        const MIB: u64 = 1 << 20;
+        let idle = Duration::from_millis(10);
+        let ms = Duration::from_millis;
+        // Nothing came: the full poll interval.
+        assert_eq!(pause_after(32 * MIB, 0, ms(10), idle), idle);
+        // 1 MiB in 1 ms into a 32 MiB ring: a quarter takes 8 ms more.
+        assert_eq!(pause_after(32 * MIB, MIB, ms(1), idle), ms(8));
+        // Slower than that: never beyond the poll interval.
+        assert_eq!(pause_after(32 * MIB, MIB, ms(100), idle), idle);
+        // A 1 MiB ring filling at 1 GiB/s would be a quarter full within 0.25 ms: under a
+        // millisecond the pause scales down, and below 100 us the drain does not sleep.
+        assert_eq!(
+            pause_after(MIB, MIB, ms(1), idle),
+            Duration::from_micros(250)
+        );
+        assert_eq!(pause_after(MIB, 4 * MIB, ms(1), idle), Duration::ZERO);
     }
 
     #[test]

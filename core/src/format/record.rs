@@ -241,7 +241,7 @@ impl Encoder {
     }
 
     pub fn encode_syscall(&mut self, e: &SyscallRef, out: &mut Vec<u8>) {
-        // At most 1 + 15 varints: fits the scratch buffer.
+        // A tag and 16 varints, 136 bytes at most: fits the scratch buffer.
         let mut fixed = Scratch::new();
         let duration = e.duration_ns.filter(|_| e.returned);
         fixed.u8(match (e.returned, duration) {
@@ -562,6 +562,35 @@ mod tests {
         }
         let decoded: Vec<Record> = Decoder::new(&buf).map(Result::unwrap).collect();
         assert_eq!(decoded, records);
+    }
+
+    /// The fixed part of a syscall record goes through a stack buffer: its largest form
+    /// (every varint at its longest, a duration) must fit, and decode unchanged.
+    #[test]
+    fn the_largest_syscall_record_round_trips() {
+        let largest = Record::Syscall(SyscallEvent {
+            returned: true,
+            rule_flags: u32::MAX,
+            cpu: u32::MAX,
+            seq: u64::MAX,
+            // The delta from 0 is i64::MIN: ten bytes.
+            ts_ns: 1 << 63,
+            pid: u32::MAX,
+            tid: u32::MAX,
+            nr: u32::MAX,
+            ret: i64::MIN,
+            ret_addr: u64::MAX,
+            args: [u64::MAX; 6],
+            comm: vec![b'c'; 254],
+            captures: vec![],
+            duration_ns: Some(u64::MAX),
+        });
+        let mut buf = Vec::new();
+        Encoder::default().encode(&largest, &mut buf);
+        // Tag, 16 varints (5 of 5 bytes, 11 of 10), the name and the capture count.
+        assert_eq!(buf.len(), 1 + 5 * 5 + 11 * 10 + (1 + 254) + 1);
+        let decoded: Vec<Record> = Decoder::new(&buf).map(Result::unwrap).collect();
+        assert_eq!(decoded, [largest]);
     }
 
     /// Found by fuzzing: `dump` shows a loss as `first_seq..=first_seq + count - 1`, which

@@ -23,7 +23,7 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Room for 16 varints.
+    /// Room for a syscall record's tag and fixed fields (136 bytes at most).
     pub const CAPACITY: usize = 160;
 
     pub fn new() -> Self {
