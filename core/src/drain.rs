@@ -579,7 +579,7 @@ impl Drain {
                     gap,
                 });
             });
-            most = most.max(end - scanned[cpu]);
+            most = most.max(end.saturating_sub(scanned[cpu]));
             scanned[cpu] = end;
             corrupt.extend(bad);
         }
