@@ -1,10 +1,11 @@
 //! Moving records from the per-CPU rings into the record file, in time order.
 //!
-//! The eBPF side never wakes us: the drain empties every ring whenever it finds data and
-//! sleeps a short interval when all are empty. Each ring is in time order; the drain merges
-//! them by timestamp up to a watermark a little in the past (a record with an older
-//! timestamp can no longer be unpublished), pairs exec details with their execve, keeps
-//! thread names, and hands the result to the file writer.
+//! The eBPF side never wakes us: the drain polls, and between passes sleeps while the rings
+//! fill (see `pause_after`). Each ring is in time order; the drain merges them by
+//! timestamp up to a watermark a little in the past (a record with an older timestamp can no
+//! longer be unpublished), pairs exec details with their execve, keeps thread names, and
+//! encodes the records for the output thread. Records stay in their ring until encoded:
+//! syscall records, nearly all of them, are encoded from the ring bytes directly.
 
 use std::{
     cmp::Reverse,
@@ -101,9 +102,6 @@ fn parse(bytes: &[u8]) -> Option<Raw> {
     let body_at = HEADER_SIZE as usize;
     match header.kind {
         record_kind::SYSCALL | record_kind::SYSCALL_NO_RETURN => {
-            if bytes.len() < SYSCALL_RECORD_SIZE as usize {
-                return None;
-            }
             let (body, data) = syscall_parts(bytes)?;
             let mut captures = Vec::new();
             each_capture(data, |header, bytes| {
