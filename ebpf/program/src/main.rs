@@ -126,9 +126,10 @@ fn syscall_nr(regs: *const u8) -> u32 {
 }
 
 /// The current thread's `tgid << 32 | pid`, as bpf_get_current_pid_tgid gives it, read from
-/// its task_struct: recent verifiers turn bpf_get_current_task_btf into a per-CPU load, so
-/// this is three loads where the helper is a call. On the 6.18 host that saved about 30 ns
-/// per recorded syscall (a getppid loop went from 1.93x to 1.82x its untraced time).
+/// its task_struct. Recent x86_64 verifiers (the 6.18 host's) turn
+/// bpf_get_current_task_btf into a per-CPU load, so this is three loads where the helper is
+/// a call: about 30 ns less per recorded syscall there (a getppid loop went from 1.93x to
+/// 1.82x its untraced time). Elsewhere it costs what the helper did.
 #[inline(always)]
 pub(crate) fn current_pid_tgid() -> u64 {
     // SAFETY: the current task, valid for the whole program; the offsets come from the
