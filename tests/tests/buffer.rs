@@ -437,9 +437,12 @@ fn dump_streams_large_files_in_flat_memory() {
     assert!(large_size > 100 << 20, "{large_size} bytes");
     let (medium_rss, large_rss) = (dump_peak_rss(&medium.file), dump_peak_rss(&large.file));
     // One chunk in memory at a time: twice the file, not more memory (a reader that kept
-    // what it read would need 50 MB more).
+    // the 200,000 records more would need about 140 MB more). What dump holds besides is its reorder window,
+    // 100 ms of records: as many as the recording made in 100 ms, so it follows how fast
+    // the machine ran while recording, not the file's size (files of 400,000 records
+    // dumped at 48 to 60 MB, their recordings taking 870 to 650 ms).
     assert!(
-        large_rss < medium_rss + (8 << 20),
+        large_rss < medium_rss + (32 << 20),
         "dump of {large_size} bytes peaked at {large_rss} bytes of memory, of {medium_size} bytes at {medium_rss}"
     );
 }
