@@ -120,8 +120,9 @@ impl Guest {
             .send_line(&format!("{command}; echo \"@@done-{n} rc=$?\""))
             .expect("write to the guest console");
         // The echoed command line shows the marker with `$?` unexpanded: only the real one has
-        // a number.
-        let regex = format!(r"@@done-{n} rc=(\d+)");
+        // a number. The space after it matters: the console may deliver "rc=10" before the
+        // "1" of "rc=101" (seen once in the riscv64 guest).
+        let regex = format!(r"@@done-{n} rc=(\d+)\s");
         let (output, marker) = self
             .session
             .exp_any(vec![
