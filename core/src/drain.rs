@@ -1,40 +1,32 @@
-//! Moving records from the per-CPU rings into the record file, in time order.
+//! Moving records from the per-CPU rings into the record file.
 //!
 //! The eBPF side never wakes us: the drain polls, and between passes sleeps while the rings
-//! fill (see `pause_after`). Each ring is in time order; the drain merges them by
-//! timestamp up to a watermark a little in the past (a record with an older timestamp can no
-//! longer be unpublished), pairs exec details with their execve, keeps thread names, and
-//! encodes the records for the output thread. Records stay in their ring until encoded:
-//! syscall records, nearly all of them, are encoded from the ring bytes directly.
+//! fill (see `pause_after`). A pass walks each ring's new records by their lengths only,
+//! checks their sequence numbers, copies them as they are into a kernel chunk (runs of
+//! whole records, "spans") and gives the ring space back at once. Nothing is decoded,
+//! merged or encoded here: the reader does that (`format::KernelDecoder`). The output
+//! thread compresses and writes the chunks.
 
 use std::{
-    cmp::Reverse,
-    collections::{BinaryHeap, VecDeque},
     io,
-    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        mpsc::Receiver,
+    },
     thread,
     time::{Duration, Instant},
 };
 
-use nix::time::{ClockId, clock_gettime};
 use rustc_hash::FxHashMap;
 use syscord_common::{
-    CAPTURE_HEADER_SIZE, CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE,
-    MAX_CAPTURES, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SyscallBody, capture_result,
-    record_kind, rule_flags,
+    CommBody, ExecBody, ForkBody, HEADER_SIZE, RecordHeader, SEGMENT_SIZE, record_kind,
 };
-use syscord_handlers::{Kind, Registry, Role};
 
 use crate::{
-    format::{Capture, CaptureRef, Record, SyscallEvent, SyscallRef, TaskEvent, TaskEventKind},
-    output::{Output, OutputThread},
+    format::{KernelChunk, kernel_record_plausible},
+    output::{Batch, OutputThread, ThreadName},
     ring::{CorruptRing, Rings},
 };
-
-/// How far behind "now" the merge stays: a record is published within microseconds of
-/// taking its timestamp (the program cannot be preempted), so after this long none older
-/// can still appear.
-const WATERMARK_SLACK_NS: u64 = 2_000_000;
 
 /// Live figures, readable from other threads while the drain runs.
 #[derive(Debug, Default)]
@@ -44,43 +36,11 @@ pub struct DrainProgress {
     pub bytes: AtomicU64,
 }
 
-/// A capture as the kernel wrote it.
-#[derive(Debug)]
-struct RawCapture {
-    id: u8,
-    flags: u8,
-    orig_len: u64,
-    bytes: Vec<u8>,
-}
+/// Bytes of kernel records gathered before a chunk goes to the output thread.
+const CHUNK_TARGET: usize = 1 << 20;
 
-/// A kernel record, parsed and owned.
-#[derive(Debug)]
-enum Raw {
-    Syscall {
-        header: RecordHeader,
-        body: SyscallBody,
-        returned: bool,
-        captures: Vec<RawCapture>,
-    },
-    Exec {
-        header: RecordHeader,
-        body: ExecBody,
-        path: Vec<u8>,
-        argv: Vec<u8>,
-    },
-    Fork {
-        header: RecordHeader,
-        body: ForkBody,
-    },
-    Comm {
-        header: RecordHeader,
-        comm: Vec<u8>,
-    },
-    Exit {
-        header: RecordHeader,
-        code: u32,
-    },
-}
+/// How long records may wait in memory before they are written out as a chunk.
+const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
     let end = offset.checked_add(size_of::<T>())?;
@@ -96,397 +56,106 @@ fn c_string(bytes: &[u8]) -> Vec<u8> {
     bytes[..end].to_vec()
 }
 
-/// Parses one record from a ring; None for bytes that do not form a known record.
-fn parse(bytes: &[u8]) -> Option<Raw> {
-    let header: RecordHeader = read(bytes, 0)?;
-    let body_at = HEADER_SIZE as usize;
-    match header.kind {
-        record_kind::SYSCALL | record_kind::SYSCALL_NO_RETURN => {
-            let (body, data) = syscall_parts(bytes)?;
-            let mut captures = Vec::new();
-            each_capture(data, |header, bytes| {
-                captures.push(RawCapture {
-                    id: header.id,
-                    flags: header.flags,
-                    orig_len: header.orig_len,
-                    bytes: bytes.to_vec(),
-                })
-            })?;
-            Some(Raw::Syscall {
-                header,
-                body,
-                returned: header.kind == record_kind::SYSCALL,
-                captures,
-            })
-        }
-        record_kind::EXEC => {
-            let body: ExecBody = read(bytes, body_at)?;
-            let strings = body_at + size_of::<ExecBody>();
-            let path_end = strings + usize::from(body.path_len);
-            let argv_end = path_end + usize::from(body.argv_len);
-            Some(Raw::Exec {
-                header,
-                body,
-                path: bytes.get(strings..path_end)?.to_vec(),
-                argv: bytes.get(path_end..argv_end)?.to_vec(),
-            })
-        }
-        record_kind::FORK => Some(Raw::Fork {
-            header,
-            body: read(bytes, body_at)?,
-        }),
-        record_kind::COMM => {
-            let body: CommBody = read(bytes, body_at)?;
-            Some(Raw::Comm {
-                header,
-                comm: c_string(&body.comm),
-            })
-        }
-        record_kind::EXIT => {
-            let body: ExitBody = read(bytes, body_at)?;
-            Some(Raw::Exit {
-                header,
-                code: body.exit_code,
-            })
-        }
-        _ => None,
-    }
+/// The names of the live recorded threads, kept only for rotated recordings: each part
+/// starts with them, so that a part read without the ones before it names its threads.
+/// Updated from the rare records (forks, execs, renames, exits), never per syscall.
+#[derive(Default)]
+struct Names {
+    by_tid: FxHashMap<u32, (u32, Vec<u8>)>,
+    changed: bool,
 }
 
-/// A syscall record's body and the captures after it.
-fn syscall_parts(bytes: &[u8]) -> Option<(SyscallBody, &[u8])> {
-    if bytes.len() < SYSCALL_RECORD_SIZE as usize {
-        return None;
-    }
-    let body: SyscallBody = read(bytes, HEADER_SIZE as usize)?;
-    let data_end = (SYSCALL_RECORD_SIZE as usize).checked_add(body.data_len as usize)?;
-    Some((body, bytes.get(SYSCALL_RECORD_SIZE as usize..data_end)?))
-}
-
-/// Hands each capture after a syscall body (a header and its bytes, padded to 8) to `f`;
-/// None if they do not fit in `data`.
-fn each_capture<'a>(mut data: &'a [u8], mut f: impl FnMut(CaptureHeader, &'a [u8])) -> Option<()> {
-    while !data.is_empty() {
-        let header: CaptureHeader = read(data, 0)?;
-        let start = CAPTURE_HEADER_SIZE as usize;
-        let end = start.checked_add(header.data_len as usize)?;
-        f(header, data.get(start..end)?);
-        let padded = end.div_ceil(RECORD_ALIGN as usize) * RECORD_ALIGN as usize;
-        data = data.get(padded.min(data.len())..)?;
-    }
-    Some(())
-}
-
-/// The syscall's duration, if the kernel measured one (`record -T`).
-fn duration(header: &RecordHeader, body: &SyscallBody) -> Option<u64> {
-    (body.entered_ns != 0 && body.entered_ns <= header.ts_ns)
-        .then(|| header.ts_ns - body.entered_ns)
-}
-
-/// What an exec left for its execve record.
-struct ExecDetails {
-    path: Vec<u8>,
-    argv: Vec<u8>,
-    argv_full_len: u32,
-}
-
-/// Per-thread state that turns kernel records into file records.
-struct Tracker {
-    registry: Registry,
-    comms: FxHashMap<u32, Vec<u8>>,
-    exec_details: FxHashMap<u32, ExecDetails>,
-}
-
-/// The name of a thread syscord has not seen named: from /proc while it lives.
-fn proc_comm(pid: u32, tid: u32) -> Vec<u8> {
-    std::fs::read(format!("/proc/{pid}/task/{tid}/comm"))
-        .map(|mut c| {
-            while c.last() == Some(&b'\n') {
-                c.pop();
+impl Names {
+    fn note(&mut self, header: &RecordHeader, bytes: &[u8]) {
+        let body = HEADER_SIZE as usize;
+        match header.kind {
+            record_kind::FORK => {
+                if let Some(fork) = read::<ForkBody>(bytes, body)
+                    && let Some((_, comm)) = self.by_tid.get(&header.tid).cloned()
+                {
+                    self.by_tid.insert(fork.child_tid, (fork.child_pid, comm));
+                }
             }
-            c
-        })
-        .unwrap_or_default()
-}
-
-fn task(cpu: u32, header: &RecordHeader, kind: TaskEventKind) -> Option<Record> {
-    Some(Record::Task(TaskEvent {
-        cpu,
-        seq: header.seq,
-        ts_ns: header.ts_ns,
-        pid: header.pid,
-        tid: header.tid,
-        kind,
-    }))
-}
-
-impl Tracker {
-    fn new(registry: Registry) -> Tracker {
-        Tracker {
-            registry,
-            comms: FxHashMap::default(),
-            exec_details: FxHashMap::default(),
+            record_kind::COMM => {
+                if let Some(c) = read::<CommBody>(bytes, body) {
+                    self.by_tid
+                        .insert(header.tid, (header.pid, c_string(&c.comm)));
+                }
+            }
+            record_kind::EXEC => {
+                if let Some(e) = read::<ExecBody>(bytes, body) {
+                    self.by_tid.remove(&e.old_tid);
+                    self.by_tid
+                        .insert(header.tid, (header.pid, c_string(&e.comm)));
+                }
+            }
+            record_kind::EXIT => {
+                self.by_tid.remove(&header.tid);
+            }
+            _ => return,
         }
+        self.changed = true;
     }
 
-    /// The handler's name for capture `id` of syscall `nr`.
-    fn capture_name(&self, nr: u32, id: u8) -> &'static str {
-        const UNNAMED: [&str; MAX_CAPTURES] = ["capture0", "capture1", "capture2", "capture3"];
-        self.registry
-            .get(nr)
-            .and_then(|h| h.captures.get(id as usize))
-            .map(|c| c.name)
-            .or_else(|| UNNAMED.get(id as usize).copied())
-            .unwrap_or("capture")
-    }
-
-    /// The names of an exec syscall's path and argv captures.
-    fn exec_capture_names(&self, nr: u32) -> (&'static str, &'static str) {
-        let handler = self.registry.get(nr);
-        let find = |pick: &dyn Fn(&syscord_handlers::Capture) -> bool, fallback: &'static str| {
-            handler
-                .and_then(|h| h.captures.iter().find(|c| pick(c)))
-                .map_or(fallback, |c| c.name)
-        };
-        (
-            find(&|c| c.kind == Kind::CString, "filename"),
-            find(&|c| c.role == Role::Exec, "argv"),
+    fn snapshot(&mut self) -> Option<Vec<ThreadName>> {
+        if !self.changed {
+            return None;
+        }
+        self.changed = false;
+        Some(
+            self.by_tid
+                .iter()
+                .map(|(&tid, (pid, comm))| (*pid, tid, comm.clone()))
+                .collect(),
         )
     }
-
-    fn comm(&mut self, pid: u32, tid: u32) -> &[u8] {
-        self.comms.entry(tid).or_insert_with(|| proc_comm(pid, tid))
-    }
-
-    /// Writes the ring record `bytes`; returns its time, or None if it is not a record.
-    /// Syscall records, nearly all of them, are encoded straight from the ring: no
-    /// allocation, no copy. The others become owned records first.
-    fn write(
-        &mut self,
-        cpu: u32,
-        bytes: &[u8],
-        writer: &mut OutputThread,
-    ) -> io::Result<Option<u64>> {
-        let Some(header) = read::<RecordHeader>(bytes, 0) else {
-            return Ok(None);
-        };
-        let syscall = matches!(
-            header.kind,
-            record_kind::SYSCALL | record_kind::SYSCALL_NO_RETURN
-        );
-        let exec = u32::from(header.flags) & rule_flags::EXEC != 0
-            && self.exec_details.contains_key(&header.tid);
-        if !syscall || exec {
-            let Some(raw) = parse(bytes) else {
-                return Ok(None);
-            };
-            if let Some(record) = self.process(cpu, raw) {
-                writer.push(record)?;
-            }
-            return Ok(Some(header.ts_ns));
-        }
-        let Some((body, data)) = syscall_parts(bytes) else {
-            return Ok(None);
-        };
-        let mut captures = [CaptureRef::default(); MAX_CAPTURES];
-        let mut count = 0;
-        let mut fits = true;
-        let parsed = each_capture(data, |c, bytes| match captures.get_mut(count) {
-            Some(slot) => {
-                *slot = CaptureRef {
-                    name: self.capture_name(body.nr, c.id),
-                    len: c.orig_len,
-                    truncated: c.flags & capture_result::TRUNCATED != 0,
-                    bytes,
-                };
-                count += 1;
-            }
-            None => fits = false,
-        });
-        if parsed.is_none() || !fits {
-            return Ok(None);
-        }
-        writer.push_syscall(&SyscallRef {
-            returned: header.kind == record_kind::SYSCALL,
-            rule_flags: u32::from(header.flags),
-            cpu,
-            seq: header.seq,
-            ts_ns: header.ts_ns,
-            pid: header.pid,
-            tid: header.tid,
-            nr: body.nr,
-            ret: body.ret,
-            ret_addr: body.ret_addr,
-            args: body.args,
-            comm: self.comm(header.pid, header.tid),
-            captures: &captures[..count],
-            duration_ns: duration(&header, &body),
-        })?;
-        Ok(Some(header.ts_ns))
-    }
-
-    fn process(&mut self, cpu: u32, raw: Raw) -> Option<Record> {
-        match raw {
-            Raw::Syscall {
-                header,
-                body,
-                returned,
-                captures: raw_captures,
-            } => {
-                let flags = u32::from(header.flags);
-                let mut captures: Vec<Capture> = raw_captures
-                    .into_iter()
-                    .map(|c| Capture {
-                        name: self.capture_name(body.nr, c.id).to_owned(),
-                        len: c.orig_len,
-                        truncated: c.flags & capture_result::TRUNCATED != 0,
-                        bytes: c.bytes,
-                    })
-                    .collect();
-                if flags & rule_flags::EXEC != 0
-                    && let Some(exec) = self.exec_details.remove(&header.tid)
-                {
-                    let (path_name, argv_name) = self.exec_capture_names(body.nr);
-                    captures.retain(|c| c.name != path_name);
-                    captures.push(Capture {
-                        name: path_name.to_owned(),
-                        len: exec.path.len() as u64,
-                        truncated: false,
-                        bytes: exec.path,
-                    });
-                    captures.push(Capture {
-                        name: argv_name.to_owned(),
-                        len: u64::from(exec.argv_full_len),
-                        truncated: (exec.argv.len() as u64) < u64::from(exec.argv_full_len),
-                        bytes: exec.argv,
-                    });
-                }
-                Some(Record::Syscall(SyscallEvent {
-                    returned,
-                    rule_flags: flags,
-                    cpu,
-                    seq: header.seq,
-                    ts_ns: header.ts_ns,
-                    pid: header.pid,
-                    tid: header.tid,
-                    nr: body.nr,
-                    ret: body.ret,
-                    ret_addr: body.ret_addr,
-                    args: body.args,
-                    comm: self.comm(header.pid, header.tid).to_vec(),
-                    captures,
-                    duration_ns: duration(&header, &body),
-                }))
-            }
-            Raw::Exec {
-                header,
-                body,
-                path,
-                argv,
-            } => {
-                if body.old_tid != header.tid {
-                    self.comms.remove(&body.old_tid);
-                }
-                self.comms.insert(header.tid, c_string(&body.comm));
-                self.exec_details.insert(
-                    header.tid,
-                    ExecDetails {
-                        path: c_string(&path),
-                        argv,
-                        argv_full_len: body.argv_full_len,
-                    },
-                );
-                task(
-                    cpu,
-                    &header,
-                    TaskEventKind::Exec {
-                        old_tid: body.old_tid,
-                    },
-                )
-            }
-            Raw::Fork { header, body } => {
-                let comm = self.comm(header.pid, header.tid).to_vec();
-                self.comms.insert(body.child_tid, comm);
-                task(
-                    cpu,
-                    &header,
-                    TaskEventKind::Fork {
-                        child_tid: body.child_tid,
-                        child_pid: body.child_pid,
-                    },
-                )
-            }
-            Raw::Comm { header, comm } => {
-                self.comms.insert(header.tid, comm.clone());
-                task(cpu, &header, TaskEventKind::Rename { comm })
-            }
-            Raw::Exit { header, code } => {
-                self.comms.remove(&header.tid);
-                self.exec_details.remove(&header.tid);
-                task(cpu, &header, TaskEventKind::Exit { code })
-            }
-        }
-    }
-}
-
-/// A record found in a ring and not yet written. Its bytes stay in the ring until then.
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    ts_ns: u64,
-    position: u64,
-    len: u32,
-    /// Sequence numbers lost just before this record: the first and how many.
-    gap: Option<(u64, u64)>,
 }
 
 pub struct Drain {
     rings: Rings,
     writer: OutputThread,
-    /// Records found in each CPU's ring, not yet written, in sequence order.
-    queues: Vec<VecDeque<Pending>>,
-    /// Per CPU: where the next scan of the ring starts.
-    scanned: Vec<u64>,
-    /// Per CPU: the tail last handed back to the producer.
-    released: Vec<u64>,
+    /// Per CPU: where the next pass starts (everything before it is handed back).
+    tails: Vec<u64>,
     /// Last sequence number seen per CPU.
     last_seq: Vec<u64>,
-    tracker: Tracker,
+    batch: Batch,
+    /// Names of threads that were running when recording started, read from /proc by
+    /// the thread that marks them, before it marks them.
+    initial_names: Receiver<Vec<ThreadName>>,
+    names: Option<Names>,
     /// Records lost according to sequence gaps.
     gap_lost: u64,
-    /// Ring contents that did not parse (never expected: a bug if it happens).
+    /// Ring contents that were not a record (never expected: a bug if it happens).
     corrupt: Vec<CorruptRing>,
-    unparsed: u64,
     /// Records whose sequence number was not above the last one seen on their CPU.
     out_of_order: u64,
-    last_ts: u64,
-}
-
-/// How long records may wait in memory before they are written out as a chunk.
-const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-
-fn boot_ns() -> u64 {
-    clock_gettime(ClockId::CLOCK_BOOTTIME)
-        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
-        .unwrap_or(0)
 }
 
 impl Drain {
-    pub fn new(rings: Rings, writer: OutputThread, registry: Registry) -> Self {
+    /// `rotating`: whether the recording is split into parts, each of which must name the
+    /// threads it starts with.
+    pub fn new(
+        rings: Rings,
+        writer: OutputThread,
+        initial_names: Receiver<Vec<ThreadName>>,
+        rotating: bool,
+    ) -> Self {
         let cpus = rings.cpus();
         let tails: Vec<u64> = (0..cpus).map(|cpu| rings.tail(cpu)).collect();
         Drain {
             rings,
             writer,
-            queues: (0..cpus).map(|_| VecDeque::new()).collect(),
-            scanned: tails.clone(),
-            released: tails,
+            tails,
             last_seq: vec![0; cpus],
-            tracker: Tracker::new(registry),
+            batch: Batch {
+                chunk: KernelChunk::with_capacity(CHUNK_TARGET + SEGMENT_SIZE as usize),
+                ..Default::default()
+            },
+            initial_names,
+            names: rotating.then(Names::default),
             gap_lost: 0,
             corrupt: Vec::new(),
-            unparsed: 0,
             out_of_order: 0,
-            last_ts: 0,
         }
     }
 
@@ -502,28 +171,25 @@ impl Drain {
         let mut last_pass = Instant::now();
         loop {
             let stopping = stop.load(Ordering::Acquire);
-            // Taken before reading the rings: every record stamped before it minus the
-            // slack is published by the time we look.
-            let watermark = boot_ns().saturating_sub(WATERMARK_SLACK_NS);
             let since_last_pass = last_pass.elapsed();
             last_pass = Instant::now();
-            let fastest_ring_bytes = self.collect();
-            self.release(if stopping { u64::MAX } else { watermark })?;
-            progress
-                .records
-                .store(self.writer.records(), Ordering::Relaxed);
+            let fastest_ring_bytes = self.pass()?;
+            // A slow trickle of records still reaches the file within a second or so, so
+            // a recorder killed by SIGKILL loses at most that much.
+            if stopping || last_flush.elapsed() >= FLUSH_INTERVAL {
+                self.send()?;
+                last_flush = Instant::now();
+            }
+            progress.records.store(
+                self.writer.records() + self.batch.chunk.syscalls(),
+                Ordering::Relaxed,
+            );
             progress.lost.store(self.gap_lost, Ordering::Relaxed);
             progress
                 .bytes
                 .store(self.writer.bytes_written(), Ordering::Relaxed);
             if stopping {
                 return Ok(self);
-            }
-            // A slow trickle of records still reaches the file within a second or so, so
-            // a recorder killed by SIGKILL loses at most that much.
-            if last_flush.elapsed() >= FLUSH_INTERVAL {
-                self.writer.flush_chunk()?;
-                last_flush = Instant::now();
             }
             let pause = pause_after(
                 self.rings.bytes_per_cpu(),
@@ -537,115 +203,170 @@ impl Drain {
         }
     }
 
-    /// Queues every record published in the rings since the last pass; returns the most
-    /// bytes one ring held.
-    fn collect(&mut self) -> u64 {
+    /// Copies every record published since the last pass into the batch and gives the
+    /// ring space back; returns the most bytes one ring held.
+    fn pass(&mut self) -> io::Result<u64> {
+        // Heads first, names second: a thread is marked only after its name was sent, so
+        // every record below these heads comes from a thread whose name is now at hand.
+        let heads: Vec<u64> = (0..self.rings.cpus()).map(|c| self.rings.head(c)).collect();
+        while let Ok(names) = self.initial_names.try_recv() {
+            for (pid, tid, comm) in names {
+                self.batch.chunk.push_name(pid, tid, &comm);
+                if let Some(known) = &mut self.names {
+                    known.by_tid.insert(tid, (pid, comm));
+                    known.changed = true;
+                }
+            }
+        }
+        let mut most = 0;
+        for (cpu, &head) in heads.iter().enumerate() {
+            most = most.max(self.copy(cpu, head)?);
+        }
+        Ok(most)
+    }
+
+    /// Copies `cpu`'s records from its tail up to `head` into the batch, a span per ring
+    /// segment, and hands the space back; returns how many bytes that was.
+    ///
+    /// The bytes are copied first and walked after, in the copy: walking the ring itself
+    /// is a chain of dependent loads (each record's length says where the next starts),
+    /// each a cache miss on memory the producing CPU just wrote, and measured as most of
+    /// the drain's cost. A segment's records are contiguous from where the pass starts to
+    /// the segment's end (or the head), the last one possibly reaching into the guard area,
+    /// so that much can be copied before anything is read.
+    fn copy(&mut self, cpu: usize, head: u64) -> io::Result<u64> {
+        let start = self.tails[cpu];
+        let mut pos = start;
+        while pos < head {
+            let segment_end = pos - pos % SEGMENT_SIZE + SEGMENT_SIZE;
+            let limit = head.min(segment_end);
+            // Chunks stay near their target size: a full disk keeps all but the last.
+            let budget = CHUNK_TARGET.saturating_sub(self.batch.chunk.len()).max(1);
+            pos = match self.copy_segment(cpu, pos, limit, budget) {
+                // The records reached the segment's end (the last one perhaps beyond):
+                // the next one starts in the next segment.
+                Some(end) if end >= segment_end => segment_end,
+                // The head, or as far as the chunk had room for.
+                Some(end) => end,
+                // Not a record: skip what is left (a bug in syscord if it happens).
+                None => {
+                    self.corrupt.push(CorruptRing { cpu, position: pos });
+                    head
+                }
+            };
+            if self.batch.chunk.len() >= CHUNK_TARGET {
+                self.send()?;
+            }
+        }
+        // Everything up to the head is copied (or, past a corrupt record, skipped).
+        self.tails[cpu] = head;
+        if head != start {
+            self.rings.release(cpu, head);
+        }
+        Ok(head - start)
+    }
+
+    /// Copies the records of one segment of `cpu`'s ring that start at `pos` and before
+    /// `limit` (the head, or the segment's end) into the batch as a span, stopping after
+    /// `budget` bytes. Returns the position after the last record copied (past `limit` when
+    /// it reaches into the guard area), or None at the first bytes that are not a record
+    /// (the records before it are kept).
+    fn copy_segment(&mut self, cpu: usize, pos: u64, limit: u64, budget: usize) -> Option<u64> {
+        /// Bytes copied ahead of the walk: small enough to be walked while in cache.
+        const PIECE: usize = 64 << 10;
         let Drain {
             rings,
-            queues,
-            scanned,
+            batch,
             last_seq,
             gap_lost,
             out_of_order,
-            corrupt,
+            names,
             ..
         } = self;
-        let mut most = 0;
-        for cpu in 0..rings.cpus() {
-            let queue = &mut queues[cpu];
-            let last = &mut last_seq[cpu];
-            let (end, bad) = rings.scan(cpu, scanned[cpu], |position, bytes| {
-                let Some(header) = read::<RecordHeader>(bytes, 0) else {
-                    unreachable!("scan hands over whole records")
-                };
-                let expected = *last + 1;
-                if header.seq < expected {
-                    // A number already seen: a record read twice would be a ring bug.
-                    // Count it, and keep it out of the file.
-                    *out_of_order += 1;
-                    return;
-                }
-                let gap = (header.seq > expected).then(|| {
-                    *gap_lost += header.seq - expected;
-                    (expected, header.seq - expected)
-                });
-                *last = header.seq;
-                queue.push_back(Pending {
-                    ts_ns: header.ts_ns,
-                    position,
-                    len: header.len,
-                    gap,
-                });
-            });
-            most = most.max(end.saturating_sub(scanned[cpu]));
-            scanned[cpu] = end;
-            corrupt.extend(bad);
-        }
-        most
-    }
-
-    /// Writes, in timestamp order, the queued records stamped at or before `upto`, then
-    /// gives their ring space back.
-    fn release(&mut self, upto: u64) -> io::Result<()> {
-        let mut fronts: BinaryHeap<Reverse<(u64, usize)>> = self
-            .queues
-            .iter()
-            .enumerate()
-            .filter_map(|(cpu, q)| q.front().map(|p| Reverse((p.ts_ns, cpu))))
-            .collect();
-        while let Some(Reverse((ts, cpu))) = fronts.pop() {
-            if ts > upto {
+        let memory = rings.rest_of_segment(cpu, pos);
+        let want = (limit - pos) as usize;
+        let at = batch.chunk.open_span(cpu as u32);
+        let mut copied = 0usize;
+        let mut walked = 0usize;
+        let mut records = 0u32;
+        let mut syscalls = 0u64;
+        // Copies at least up to `need` (in pieces, up to `want`); false if the segment's
+        // memory ends before.
+        let ensure = |chunk: &mut KernelChunk, copied: &mut usize, need: usize| {
+            if need > *copied {
+                let to = need
+                    .max((*copied + PIECE).min(want).min(budget))
+                    .min(memory.len());
+                chunk.extend(&memory[*copied..to]);
+                *copied = to;
+            }
+            *copied >= need
+        };
+        let mut valid = true;
+        while walked < want && walked < budget {
+            if !ensure(&mut batch.chunk, &mut copied, walked + HEADER_SIZE as usize) {
+                valid = false;
                 break;
             }
-            let pending = self.queues[cpu].pop_front().expect("non-empty queue");
-            if let Some(next) = self.queues[cpu].front() {
-                fronts.push(Reverse((next.ts_ns, cpu)));
+            let header: RecordHeader =
+                read(batch.chunk.bytes_from(at), walked).expect("the header was copied");
+            let len = header.len as usize;
+            if !kernel_record_plausible(&header)
+                || !ensure(&mut batch.chunk, &mut copied, walked + len)
+            {
+                valid = false;
+                break;
             }
-            if let Some((first_seq, count)) = pending.gap {
-                self.writer.push(Record::Lost {
-                    cpu: cpu as u32,
-                    first_seq,
-                    count,
-                    ts_ns: pending.ts_ns,
-                })?;
+            let last = &mut last_seq[cpu];
+            if header.seq <= *last {
+                *out_of_order += 1;
+            } else if header.seq > *last + 1 {
+                let missing = header.seq - *last - 1;
+                *gap_lost += missing;
+                batch.lost_per_cpu.push((cpu as u32, missing));
             }
-            let bytes = self.rings.record(cpu, pending.position, pending.len);
-            match self.tracker.write(cpu as u32, bytes, &mut self.writer)? {
-                Some(ts) => self.last_ts = self.last_ts.max(ts),
-                None => self.unparsed += 1,
+            *last = (*last).max(header.seq);
+            if header.kind == record_kind::SYSCALL {
+                syscalls += 1;
+            } else if let Some(names) = names {
+                names.note(&header, &batch.chunk.bytes_from(at)[walked..walked + len]);
             }
+            records += 1;
+            walked += len;
         }
-        for cpu in 0..self.rings.cpus() {
-            let tail = self.queues[cpu]
-                .front()
-                .map_or(self.scanned[cpu], |p| p.position);
-            if tail != self.released[cpu] {
-                self.rings.release(cpu, tail);
-                self.released[cpu] = tail;
-            }
-        }
-        Ok(())
+        batch.chunk.close_span(at, walked, records, syscalls);
+        valid.then_some(pos + walked as u64)
     }
 
-    /// Adds loss markers for events the kernel numbered after the last record seen on each
-    /// CPU (lost at the very end).
-    pub fn finish_sequences(&mut self) -> io::Result<()> {
-        for cpu in 0..self.rings.cpus() {
-            let last = self.rings.counters(cpu).seq;
-            let expected = self.last_seq[cpu] + 1;
-            if last >= expected {
-                let count = last - expected + 1;
-                self.gap_lost += count;
-                self.last_seq[cpu] = last;
-                self.writer.push(Record::Lost {
-                    cpu: cpu as u32,
-                    first_seq: expected,
-                    count,
-                    ts_ns: self.last_ts,
-                })?;
-            }
+    /// Hands the batch to the output thread, if it holds anything.
+    fn send(&mut self) -> io::Result<()> {
+        if self.batch.chunk.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let names = self.names.as_mut().and_then(Names::snapshot);
+        let batch = std::mem::replace(
+            &mut self.batch,
+            Batch {
+                chunk: KernelChunk::with_capacity(CHUNK_TARGET + SEGMENT_SIZE as usize),
+                ..Default::default()
+            },
+        );
+        self.writer.send(Batch { names, ..batch })
+    }
+
+    /// Per CPU, the last sequence number the kernel gave out; the numbers after the last
+    /// record seen are counted as lost (at the very end, the ring was full).
+    pub fn finish_sequences(&mut self) -> Vec<u64> {
+        (0..self.rings.cpus())
+            .map(|cpu| {
+                let last = self.rings.counters(cpu).seq;
+                if last > self.last_seq[cpu] {
+                    self.gap_lost += last - self.last_seq[cpu];
+                    self.last_seq[cpu] = last;
+                }
+                last
+            })
+            .collect()
     }
 
     pub fn rings(&self) -> &Rings {
@@ -659,29 +380,28 @@ impl Drain {
 
     /// Problems that mean a bug in syscord, not a full ring.
     pub fn anomalies(&self) -> Option<String> {
-        if self.corrupt.is_empty() && self.unparsed == 0 && self.out_of_order == 0 {
+        if self.corrupt.is_empty() && self.out_of_order == 0 {
             return None;
         }
         Some(format!(
-            "{} unreadable ring positions {:?}, {} unknown records, {} records out of sequence",
+            "{} unreadable ring positions {:?}, {} records out of sequence",
             self.corrupt.len(),
             self.corrupt.first(),
-            self.unparsed,
             self.out_of_order
         ))
     }
 
     /// Waits for the output thread to write everything handed to it.
-    pub fn into_output(self) -> io::Result<Output> {
+    pub fn into_output(self) -> io::Result<crate::output::Output> {
         self.writer.finish()
     }
 }
 
 /// How long the drain may sleep after a pass that found `bytes` in the fastest-filling ring
 /// (of `ring_bytes`), `elapsed` after the pass before: `idle_sleep` at most, and no longer
-/// than that ring takes to fill a quarter at the same rate. A pass has a fixed cost (the
-/// merge, a store to each ring's tail, the head's cache line moved to the drain's CPU), so
-/// the drain works in batches rather than chasing each record.
+/// than that ring takes to fill a quarter at the same rate. A pass has a fixed cost (a store
+/// to each ring's tail, the head's cache line moved to the drain's CPU), so the drain works
+/// in batches rather than chasing each record.
 fn pause_after(ring_bytes: u64, bytes: u64, elapsed: Duration, idle_sleep: Duration) -> Duration {
     /// Shorter sleeps cost more than they save.
     const MIN_PAUSE: Duration = Duration::from_micros(100);
@@ -700,97 +420,6 @@ fn pause_after(ring_bytes: u64, bytes: u64, elapsed: Duration, idle_sleep: Durat
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tracker() -> Tracker {
-        Tracker::new(Registry::new(syscord_arch::Arch::X86_64).unwrap())
-    }
-
-    fn header(kind: u16, tid: u32, ts: u64) -> RecordHeader {
-        RecordHeader {
-            len: 0,
-            kind,
-            flags: 0,
-            seq: 1,
-            ts_ns: ts,
-            pid: 10,
-            tid,
-        }
-    }
-
-    #[test]
-    fn children_inherit_names_and_exec_renames() {
-        let mut t = tracker();
-        t.comms.insert(10, b"parent".to_vec());
-        let fork = t.process(
-            0,
-            Raw::Fork {
-                header: header(record_kind::FORK, 10, 1),
-                body: ForkBody {
-                    child_tid: 11,
-                    child_pid: 11,
-                },
-            },
-        );
-        assert!(matches!(
-            fork,
-            Some(Record::Task(TaskEvent {
-                kind: TaskEventKind::Fork { child_tid: 11, .. },
-                ..
-            }))
-        ));
-        assert_eq!(t.comm(11, 11), b"parent");
-        t.process(
-            0,
-            Raw::Comm {
-                header: header(record_kind::COMM, 11, 2),
-                comm: b"worker".to_vec(),
-            },
-        );
-        assert_eq!(t.comm(11, 11), b"worker");
-    }
-
-    #[test]
-    fn execve_gets_the_exec_details() {
-        let mut t = tracker();
-        let mut comm = [0u8; 16];
-        comm[..2].copy_from_slice(b"ls");
-        t.process(
-            1,
-            Raw::Exec {
-                header: header(record_kind::EXEC, 10, 5),
-                body: ExecBody {
-                    old_tid: 10,
-                    path_len: 8,
-                    argv_len: 6,
-                    argv_full_len: 6,
-                    _pad: 0,
-                    comm,
-                },
-                path: b"/bin/ls\0".to_vec(),
-                argv: b"ls\0-l\0".to_vec(),
-            },
-        );
-        let mut h = header(record_kind::SYSCALL, 10, 6);
-        h.flags = rule_flags::EXEC as u16;
-        let Some(Record::Syscall(e)) = t.process(
-            1,
-            Raw::Syscall {
-                header: h,
-                body: SyscallBody {
-                    nr: 59,
-                    ..Default::default()
-                },
-                returned: true,
-                captures: vec![],
-            },
-        ) else {
-            panic!("no syscall record")
-        };
-        assert_eq!(e.comm, b"ls");
-        assert_eq!(e.captures[0].bytes, b"/bin/ls");
-        assert_eq!(e.captures[1].bytes, b"ls\0-l\0");
-        assert!(!e.captures[1].truncated);
-    }
 
     #[test]
     fn the_drain_sleeps_while_the_fastest_ring_fills_a_quarter() {
@@ -813,10 +442,45 @@ mod tests {
     }
 
     #[test]
-    fn short_records_do_not_parse() {
-        assert!(parse(&[0u8; 8]).is_none());
-        let mut bytes = vec![0u8; 40];
-        bytes[4] = record_kind::SYSCALL as u8;
-        assert!(parse(&bytes).is_none());
+    fn names_follow_forks_execs_renames_and_exits() {
+        let mut names = Names::default();
+        names.by_tid.insert(10, (10, b"parent".to_vec()));
+        let header = |kind, tid| RecordHeader {
+            kind,
+            tid,
+            pid: tid,
+            ..Default::default()
+        };
+        let with_body = |h: RecordHeader, body: &[u8]| {
+            let mut bytes = vec![0u8; HEADER_SIZE as usize];
+            bytes.extend_from_slice(body);
+            (h, bytes)
+        };
+        let fork = ForkBody {
+            child_tid: 11,
+            child_pid: 11,
+        };
+        // SAFETY: plain repr(C) structs viewed as bytes.
+        let as_bytes = |p: *const u8, n: usize| unsafe { std::slice::from_raw_parts(p, n) };
+        let (h, b) = with_body(
+            header(record_kind::FORK, 10),
+            as_bytes((&fork as *const ForkBody).cast(), size_of::<ForkBody>()),
+        );
+        names.note(&h, &b);
+        assert_eq!(names.by_tid[&11].1, b"parent");
+        let mut comm = CommBody::default();
+        comm.comm[..6].copy_from_slice(b"worker");
+        let (h, b) = with_body(
+            header(record_kind::COMM, 11),
+            as_bytes((&comm as *const CommBody).cast(), size_of::<CommBody>()),
+        );
+        names.note(&h, &b);
+        assert_eq!(names.by_tid[&11].1, b"worker");
+        let snapshot = names.snapshot().expect("changed");
+        assert_eq!(snapshot.len(), 2);
+        assert!(names.snapshot().is_none(), "unchanged since");
+        let (h, b) = with_body(header(record_kind::EXIT, 11), &[0; 8]);
+        names.note(&h, &b);
+        assert!(!names.by_tid.contains_key(&11));
     }
 }

@@ -18,7 +18,22 @@ use std::{
     thread::{self, JoinHandle},
 };
 
-use crate::format::{ChunkEncoder, EncodedChunk, Header, Record, Summary, SyscallRef, Writer};
+use crate::format::{Header, KernelChunk, Summary, Writer};
+
+/// A thread's name as the drain knows it: pid, tid, name.
+pub type ThreadName = (u32, u32, Vec<u8>);
+
+/// What the drain hands the output thread: a kernel chunk, what the drain learnt while
+/// filling it, and for rotated recordings the names every new part starts with.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub chunk: KernelChunk,
+    /// Records lost per CPU, as the sequence gaps in the chunk say (empty when none).
+    pub lost_per_cpu: Vec<(u32, u64)>,
+    /// With rotation: the names of the live recorded threads after this chunk, when they
+    /// changed. A part read without the ones before it still names its threads.
+    pub names: Option<Vec<ThreadName>>,
+}
 
 /// `--max-size` and `--keep`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +104,8 @@ pub struct Output {
     /// Records lost so far per CPU, from the loss markers written: what the end chunk of a
     /// closed part reports.
     lost_per_cpu: Vec<u64>,
+    /// With rotation, the names the next part starts with.
+    names: Vec<ThreadName>,
 }
 
 impl Output {
@@ -114,6 +131,7 @@ impl Output {
             records_before: 0,
             bytes_before: 0,
             lost_per_cpu: vec![0; header.cpus as usize],
+            names: Vec::new(),
         })
     }
 
@@ -136,13 +154,16 @@ impl Output {
     }
 
     /// Compresses and writes a chunk encoded on the drain's thread.
-    pub fn write_encoded(&mut self, chunk: EncodedChunk) -> io::Result<()> {
-        for &(cpu, count) in &chunk.lost_per_cpu {
+    pub fn write(&mut self, batch: Batch) -> io::Result<()> {
+        for &(cpu, count) in &batch.lost_per_cpu {
             if let Some(n) = self.lost_per_cpu.get_mut(cpu as usize) {
                 *n += count;
             }
         }
-        let written = self.writer.write_encoded(chunk);
+        if let Some(names) = batch.names {
+            self.names = names;
+        }
+        let written = self.writer.write_kernel(&batch.chunk);
         self.keep_complete_chunks(written)?;
         if let Some(rotation) = self.rotation
             && self.writer.bytes_written() >= rotation.max_size
@@ -152,8 +173,6 @@ impl Output {
         Ok(())
     }
 
-    /// After a failed write (a full disk), cuts the file back to its last complete chunk, so
-    /// what was written reads as a recording whose tail is missing rather than as damage.
     fn keep_complete_chunks<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
         if result.is_err() {
             let _ = self.writer.get_ref().set_len(self.writer.bytes_written());
@@ -183,6 +202,14 @@ impl Output {
             return Err(e);
         }
         self.part += 1;
+        if !self.names.is_empty() {
+            let mut names = KernelChunk::default();
+            for (pid, tid, comm) in &self.names {
+                names.push_name(*pid, *tid, comm);
+            }
+            let written = self.writer.write_kernel(&names);
+            self.keep_complete_chunks(written)?;
+        }
         if self.part > rotation.keep {
             match fs::remove_file(part_path(&self.base, self.part - rotation.keep)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
@@ -267,10 +294,11 @@ fn close(writer: Writer<File>, summary: &Summary) -> io::Result<File> {
 /// queue between them is bounded, so a disk slower than the records fills the rings (and
 /// counts losses) rather than memory.
 pub struct OutputThread {
-    sender: Option<SyncSender<EncodedChunk>>,
+    sender: Option<SyncSender<Batch>>,
     thread: Option<JoinHandle<io::Result<Output>>>,
-    encoder: ChunkEncoder,
     bytes: Arc<AtomicU64>,
+    /// Syscall records handed over so far.
+    records: u64,
 }
 
 /// The output thread's nice value: above the traced tasks', below the drain's, so that the
@@ -278,13 +306,13 @@ pub struct OutputThread {
 /// drain, often onto its CPU) and the rings are never left unread for long.
 const OUTPUT_NICE: libc::c_int = -10;
 
-/// Encoded chunks (about 1 MiB each) queued, at most: room for a write that stalls for tens
-/// of milliseconds (a journal commit) while the drain goes on.
+/// Chunks (about 1 MiB each) queued, at most: room for a write that stalls for tens of
+/// milliseconds (a journal commit) while the drain goes on.
 const QUEUED_CHUNKS: usize = 32;
 
 impl OutputThread {
     pub fn start(mut output: Output) -> io::Result<OutputThread> {
-        let (sender, receiver) = sync_channel::<EncodedChunk>(QUEUED_CHUNKS);
+        let (sender, receiver) = sync_channel::<Batch>(QUEUED_CHUNKS);
         let bytes = Arc::new(AtomicU64::new(output.bytes_written()));
         let thread = {
             let bytes = Arc::clone(&bytes);
@@ -294,8 +322,8 @@ impl OutputThread {
                     // The traced tasks must not starve what empties the queue either.
                     // SAFETY: setpriority has no memory effects; 0 is the calling thread.
                     unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, OUTPUT_NICE) };
-                    for chunk in receiver {
-                        output.write_encoded(chunk)?;
+                    for batch in receiver {
+                        output.write(batch)?;
                         bytes.store(output.bytes_written(), Ordering::Relaxed);
                     }
                     Ok(output)
@@ -304,28 +332,15 @@ impl OutputThread {
         Ok(OutputThread {
             sender: Some(sender),
             thread: Some(thread),
-            encoder: ChunkEncoder::default(),
             bytes,
+            records: 0,
         })
     }
 
-    pub fn push(&mut self, record: Record) -> io::Result<()> {
-        match self.encoder.push(&record) {
-            Some(chunk) => self.send(chunk),
-            None => Ok(()),
-        }
-    }
-
-    /// Encodes a syscall record borrowed from the ring.
-    pub fn push_syscall(&mut self, record: &SyscallRef) -> io::Result<()> {
-        match self.encoder.push_syscall(record) {
-            Some(chunk) => self.send(chunk),
-            None => Ok(()),
-        }
-    }
-
-    fn send(&mut self, chunk: EncodedChunk) -> io::Result<()> {
-        let sent = self.sender.as_ref().map(|s| s.send(chunk));
+    /// Hands a batch over to be compressed and written.
+    pub fn send(&mut self, batch: Batch) -> io::Result<()> {
+        self.records += batch.chunk.syscalls();
+        let sent = self.sender.as_ref().map(|s| s.send(batch));
         match sent {
             Some(Ok(())) => Ok(()),
             // The thread stopped: it failed to write. Its error is the one to report.
@@ -336,17 +351,9 @@ impl OutputThread {
         }
     }
 
-    /// Hands over what was encoded since the last chunk, to be written as a chunk.
-    pub fn flush_chunk(&mut self) -> io::Result<()> {
-        match self.encoder.take() {
-            Some(chunk) => self.send(chunk),
-            None => Ok(()),
-        }
-    }
-
     /// Syscall records handed over so far.
     pub fn records(&self) -> u64 {
-        self.encoder.records()
+        self.records
     }
 
     /// Bytes written so far.
@@ -354,10 +361,9 @@ impl OutputThread {
         self.bytes.load(Ordering::Relaxed)
     }
 
-    /// Hands over the last chunk, waits until everything is written, and returns the output
-    /// for its end chunk.
+    /// Waits until everything handed over is written, and returns the output for its end
+    /// chunk.
     pub fn finish(mut self) -> io::Result<Output> {
-        self.flush_chunk()?;
         self.stop()
     }
 

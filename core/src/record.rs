@@ -9,6 +9,7 @@ use std::{
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicI32, Ordering},
+        mpsc::{self, Sender},
     },
     thread,
     time::Duration,
@@ -33,7 +34,7 @@ use crate::{
         procfs::{self, Cgroup2},
     },
     format::{Header, Summary},
-    output::{self, Output, OutputThread, Rotation, Written},
+    output::{self, Output, OutputThread, Rotation, ThreadName, Written},
     preflight,
     probes::{ProbeOptions, Probes, Selection, possible_cpus},
     spawn::{Paused, wait_exit_code},
@@ -135,7 +136,6 @@ fn alive(pid: u32) -> bool {
         .is_some_and(|state| state != 'Z' && state != 'X')
 }
 
-/// Marks the running threads the target names; returns how many were marked.
 /// Marks the threads running now that the target selects, with their state under the
 /// filter; `attached_ticks` is when the probes were attached (see procfs::boot_ticks).
 /// Returns how many of them are recorded.
@@ -144,17 +144,33 @@ fn mark_running(
     target: &Target,
     filter: &Compiled,
     attached_ticks: u64,
+    names: &Sender<Vec<ThreadName>>,
 ) -> usize {
     let cgroups = Cgroup2::find();
     let me = std::process::id();
     let mut marked = 0;
     let mut mark_process = |probes: &mut Probes, pid: u32| {
-        for tid in procfs::threads_of(pid).unwrap_or_default() {
-            if let Some(info) = procfs::read_thread(pid, tid, cgroups.as_ref()) {
+        let threads: Vec<_> = procfs::threads_of(pid)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|tid| procfs::read_thread(pid, tid, cgroups.as_ref()))
+            .map(|info| {
                 let (state, exe_bits) = procfs::evaluate(filter, &info);
-                if probes.mark(tid, state, exe_bits) && state >= task_state::ALL {
-                    marked += 1;
-                }
+                (info, state, exe_bits)
+            })
+            .collect();
+        // The names reach the drain before the first record of these threads can: the
+        // recording carries names only where they change.
+        let _ = names.send(
+            threads
+                .iter()
+                .filter(|(_, state, _)| *state >= task_state::ALL)
+                .map(|(info, _, _)| (info.pid, info.tid, info.comm.clone()))
+                .collect(),
+        );
+        for (info, state, exe_bits) in threads {
+            if probes.mark(info.tid, state, exe_bits) && state >= task_state::ALL {
+                marked += 1;
             }
         }
     };
@@ -294,7 +310,13 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
     let output =
         Output::create(&options.output, &header, options.rotation).map_err(output_error)?;
     let output = OutputThread::start(output).map_err(output_error)?;
-    let drain = Drain::new(probes.rings()?, output, registry);
+    let (names, initial_names) = mpsc::channel();
+    let drain = Drain::new(
+        probes.rings()?,
+        output,
+        initial_names,
+        options.rotation.is_some(),
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(DrainProgress::default());
@@ -343,7 +365,13 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         }
         None => {
             install_signal_handlers()?;
-            let threads = mark_running(&mut probes, &options.target, &compiled, attached_ticks);
+            let threads = mark_running(
+                &mut probes,
+                &options.target,
+                &compiled,
+                attached_ticks,
+                &names,
+            );
             // Like strace's "Process N attached": tells people (and scripts) that the
             // recording now runs.
             match &options.target {
@@ -386,7 +414,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         .map_err(output_error)?;
     let exit_code = exit_code?;
 
-    drain.finish_sequences().map_err(output_error)?;
+    let last_seq_per_cpu = drain.finish_sequences();
     let counters: Vec<_> = (0..cpus).map(|cpu| drain.rings().counters(cpu)).collect();
     let lost_records_per_cpu: Vec<u64> = counters.iter().map(|c| c.lost).collect();
     let kernel_lost: u64 = lost_records_per_cpu.iter().sum();
@@ -408,6 +436,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         end_boot_ns: now_ns(ClockId::CLOCK_BOOTTIME)?,
         exit_status: Some(exit_code),
         continued: false,
+        last_seq_per_cpu,
     };
     let written = output.finish(&summary).map_err(output_error)?;
     Ok(Outcome {

@@ -199,7 +199,8 @@ impl Recording {
                     self.part
                 )));
             }
-            let reader = open_part(&path, next)?;
+            let mut reader = open_part(&path, next)?;
+            self.reader.pass_kernel_state_to(&mut reader);
             let expected = Header {
                 part: next,
                 ..self.first_header.clone()

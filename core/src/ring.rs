@@ -9,10 +9,7 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use syscord_common::{
-    HEADER_SIZE, MAX_RECORD, RECORD_ALIGN, RecordHeader, RingMeta, SEGMENT_BYTES, SEGMENT_SIZE,
-    next_position,
-};
+use syscord_common::{MAX_RECORD, RecordHeader, RingMeta, SEGMENT_BYTES, SEGMENT_SIZE};
 
 use crate::mapping::{Mapping, page_align};
 
@@ -95,54 +92,36 @@ impl Rings {
             .load(Ordering::Relaxed)
     }
 
-    /// Bytes waiting in `cpu`'s ring.
-    pub fn pending(&self, cpu: usize) -> u64 {
-        let head = self
-            .field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).head) })
-            .load(Ordering::Acquire);
-        let tail = self
-            .field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).tail) })
-            .load(Ordering::Relaxed);
-        head.saturating_sub(tail)
+    /// End of the records published in `cpu`'s ring: they are all readable below it.
+    pub fn head(&self, cpu: usize) -> u64 {
+        // Acquire: pairs with the producer's publishing store (or exchange), so the records
+        // below the head are visible in full.
+        self.field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).head) })
+            .load(Ordering::Acquire)
     }
 
-    /// Hands each record published on `cpu` from position `from` on to `f`, with its
-    /// position and bytes (header included). The records stay in the ring, readable with
-    /// [`Rings::record`], until [`Rings::release`] gives their space back. Returns the
-    /// position after the last record, or, if the ring holds something that is not a record,
-    /// the head (the rest is skipped) and where that was, for the caller to report.
-    pub fn scan(
-        &self,
-        cpu: usize,
-        from: u64,
-        mut f: impl FnMut(u64, &[u8]),
-    ) -> (u64, Option<CorruptRing>) {
-        let head = self
-            .field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).head) })
-            .load(Ordering::Acquire);
-        let mut pos = from;
-        while pos < head {
-            // SAFETY: base + a header lies within the data mapping (the position is
-            // 8-aligned, its offset below SEGMENT_SIZE; the segment's guard area follows).
-            let header: RecordHeader =
-                unsafe { std::ptr::read_unaligned(self.address(cpu, pos).cast()) };
-            let len = u64::from(header.len);
-            let valid = len >= HEADER_SIZE && len % RECORD_ALIGN == 0 && len <= MAX_RECORD;
-            if !valid {
-                return (head, Some(CorruptRing { cpu, position: pos }));
-            }
-            f(pos, self.record(cpu, pos, len as u32));
-            pos = next_position(pos, len);
-        }
-        (pos, None)
+    /// The header of the record at `position` (below the head) of `cpu`'s ring.
+    pub fn header(&self, cpu: usize, position: u64) -> RecordHeader {
+        // SAFETY: a header lies within the data mapping (the position is 8-aligned, its
+        // offset below SEGMENT_SIZE; the segment's guard area follows).
+        unsafe { std::ptr::read_unaligned(self.address(cpu, position).cast()) }
     }
 
-    /// The `len` bytes of the record at `position` of `cpu`'s ring, as [`Rings::scan`] found
-    /// it (and not released since).
+    /// The `len` bytes of the record at `position` of `cpu`'s ring (below the head, not
+    /// released).
     pub fn record(&self, cpu: usize, position: u64, len: u32) -> &[u8] {
         assert!(u64::from(len) <= MAX_RECORD);
         // SAFETY: a record lies within its segment and guard area (MAX_RECORD fits there);
         // the producer does not write it again before the tail passes it.
+        unsafe { std::slice::from_raw_parts(self.address(cpu, position), len as usize) }
+    }
+
+    /// The memory of `cpu`'s ring from `position` to the end of its segment's guard area:
+    /// where the records that start in this segment from `position` on lie.
+    pub fn rest_of_segment(&self, cpu: usize, position: u64) -> &[u8] {
+        let len = SEGMENT_BYTES - position % SEGMENT_SIZE;
+        // SAFETY: within one segment's memory. The producer writes only past the head and
+        // before the tail; the caller reads only records below the head.
         unsafe { std::slice::from_raw_parts(self.address(cpu, position), len as usize) }
     }
 
@@ -154,7 +133,8 @@ impl Rings {
 
     fn address(&self, cpu: usize, position: u64) -> *const u8 {
         assert!(cpu < self.cpus);
-        let segment = (position / SEGMENT_SIZE) % self.segments_per_cpu;
+        // segments_per_cpu is a power of two.
+        let segment = (position / SEGMENT_SIZE) & (self.segments_per_cpu - 1);
         let offset = position % SEGMENT_SIZE;
         let base = (cpu as u64 * self.segments_per_cpu + segment) * SEGMENT_BYTES + offset;
         // SAFETY: below the mapping's size (cpus × segments_per_cpu × SEGMENT_BYTES).

@@ -79,7 +79,12 @@ impl Registry {
 
     /// The eBPF program's rule table: index = syscall number.
     pub fn rules(&self, policy: &Policy) -> Vec<SyscallRule> {
-        let mut rules = vec![SyscallRule::default(); MAX_SYSCALLS as usize];
+        // Numbers without a handler keep all six argument registers.
+        let unknown = SyscallRule {
+            nargs: 6,
+            ..Default::default()
+        };
+        let mut rules = vec![unknown; MAX_SYSCALLS as usize];
         for (nr, handler) in self.by_nr.iter().enumerate() {
             let (Some(handler), Some(rule)) = (handler, rules.get_mut(nr)) else {
                 continue;
@@ -111,6 +116,7 @@ pub fn capture_when(class: Class, role: Role, policy: &Policy) -> u8 {
 fn rule_for(handler: &Handler, arch: Arch, policy: &Policy) -> SyscallRule {
     let mut rule = SyscallRule {
         flags: handler.flags,
+        nargs: handler.args.len() as u16,
         ..Default::default()
     };
     let mut n = 0;
@@ -179,7 +185,7 @@ fn rule_for(handler: &Handler, arch: Arch, policy: &Policy) -> SyscallRule {
         rule.captures[n] = r;
         n += 1;
     }
-    rule.ncaptures = n as u32;
+    rule.ncaptures = n as u16;
     rule
 }
 

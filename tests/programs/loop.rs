@@ -4,7 +4,8 @@
 //! (measured inside the loop, so process start-up is excluded). `sc-loop storm SECONDS` runs
 //! two threads of getppid and two of 4 KiB preads for that long, then prints how many calls
 //! each thread made (`getppid <tid> <calls>`, `pread <tid> <calls>`), so a test can check
-//! that the recording holds every one of them.
+//! that the recording holds every one of them. `sc-loop getppid-pair N` runs two threads of
+//! N getppid calls each, as fast as they can, and prints the same lines.
 
 use std::{
     ffi::CString,
@@ -65,12 +66,34 @@ fn main() -> ExitCode {
             start.elapsed()
         }
         "storm" => return storm(Duration::from_secs(n)),
+        "getppid-pair" => return getppid_pair(n),
         other => {
             eprintln!("sc-loop: unknown loop {other}");
             return ExitCode::from(2);
         }
     };
     println!("{:.1}", elapsed.as_nanos() as f64 / n as f64);
+    ExitCode::SUCCESS
+}
+
+/// Two threads making `n` getppid calls each, at once.
+fn getppid_pair(n: u64) -> ExitCode {
+    let spawn = || {
+        thread::spawn(move || {
+            // SAFETY: gettid has no arguments and cannot fail.
+            let tid = unsafe { libc::syscall(libc::SYS_gettid) };
+            for _ in 0..n {
+                // SAFETY: getppid has no arguments and cannot fail.
+                unsafe { libc::syscall(libc::SYS_getppid) };
+            }
+            tid
+        })
+    };
+    let threads = [spawn(), spawn()];
+    for thread in threads {
+        let tid = thread.join().expect("getppid thread");
+        println!("getppid {tid} {n}");
+    }
     ExitCode::SUCCESS
 }
 

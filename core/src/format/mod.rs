@@ -6,11 +6,14 @@
 //! chunk  := "SCHK" kind:u8 reserved:[u8;3] raw_len:u32 stored_len:u32 count:u32
 //!           crc32(stored):u32 stored[stored_len]        (stored = zstd(raw))
 //! ```
-//! All integers little-endian. A records chunk holds `count` records (see `record.rs`); the
-//! end chunk holds the recording's summary as JSON. A file without an end chunk was cut short
+//! All integers little-endian. A kernel chunk holds `count` records as the eBPF program
+//! wrote them (see `kernel.rs`): what the recorder writes. A records chunk holds `count`
+//! encoded records (see `record.rs`): what version 1 recorders wrote. The end chunk holds
+//! the recording's summary as JSON. A file without an end chunk was cut short
 //! (the recorder was killed): everything up to its last complete chunk is still readable.
 //! See docs/format.md.
 
+mod kernel;
 mod reader;
 mod record;
 mod varint;
@@ -20,17 +23,23 @@ use serde::{Deserialize, Serialize};
 use syscord_arch::Arch;
 use thiserror::Error;
 
+pub use kernel::{
+    KernelChunk, KernelDecoder, build as kernel_records, plausible as kernel_record_plausible,
+};
 pub use reader::{Chunk, Reader};
 pub use record::{Capture, CaptureRef, Record, SyscallEvent, SyscallRef, TaskEvent, TaskEventKind};
-pub use writer::{ChunkEncoder, EncodedChunk, Writer};
+pub use writer::Writer;
 
 pub const MAGIC: &[u8; 8] = b"SYSCORD\0";
 pub const CHUNK_MAGIC: &[u8; 4] = b"SCHK";
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
+/// Versions this syscord reads: 1 differs only in having no kernel chunks.
+pub const READABLE_VERSIONS: std::ops::RangeInclusive<u16> = 1..=FORMAT_VERSION;
 
 /// Chunk kinds.
 pub const CHUNK_RECORDS: u8 = 1;
 pub const CHUNK_END: u8 = 2;
+pub const CHUNK_KERNEL: u8 = 3;
 
 /// Upper bounds a reader enforces before allocating, so a corrupt length cannot exhaust memory.
 pub const MAX_HEADER_LEN: u32 = 1 << 20;
@@ -43,7 +52,7 @@ pub enum FormatError {
     #[error("not a syscord recording (bad magic)")]
     NotARecording,
     #[error(
-        "recording format version {0} is not supported (this syscord reads version {FORMAT_VERSION})"
+        "recording format version {0} is not supported (this syscord reads versions 1 to {FORMAT_VERSION})"
     )]
     UnsupportedVersion(u16),
     #[error("recording is truncated: {0}")]
@@ -116,6 +125,10 @@ pub struct Summary {
     /// the next part. The counts are then the recording's so far.
     #[serde(default)]
     pub continued: bool,
+    /// Per CPU, the last sequence number the kernel gave out: numbers after the last record
+    /// of a CPU in the file were lost at the very end. Optional, default empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_seq_per_cpu: Vec<u64>,
 }
 
 impl Summary {

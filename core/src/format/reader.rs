@@ -5,8 +5,9 @@ use std::{
 };
 
 use super::{
-    CHUNK_END, CHUNK_MAGIC, CHUNK_RECORDS, FORMAT_VERSION, FormatError, Header, MAGIC,
-    MAX_CHUNK_RAW_LEN, MAX_HEADER_LEN, Summary,
+    CHUNK_END, CHUNK_KERNEL, CHUNK_MAGIC, CHUNK_RECORDS, FormatError, Header, MAGIC,
+    MAX_CHUNK_RAW_LEN, MAX_HEADER_LEN, READABLE_VERSIONS, Summary,
+    kernel::KernelDecoder,
     record::{Decoder, Record},
     writer::CHUNK_TARGET,
 };
@@ -25,6 +26,9 @@ pub struct Reader<R: Read> {
     offset: u64,
     summary: Option<Summary>,
     done: bool,
+    kernel: KernelDecoder,
+    /// The end chunk, read while the losses it reveals are handed out first.
+    end: Option<Summary>,
 }
 
 impl Reader<BufReader<File>> {
@@ -73,7 +77,7 @@ impl<R: Read> Reader<R> {
             return Err(FormatError::Truncated("the file ends inside its header"));
         }
         let version = u16::from_le_bytes([fixed[8], fixed[9]]);
-        if version != FORMAT_VERSION {
+        if !READABLE_VERSIONS.contains(&version) {
             return Err(FormatError::UnsupportedVersion(version));
         }
         let len = u32::from_le_bytes(fixed[12..16].try_into().expect("4 bytes"));
@@ -93,11 +97,19 @@ impl<R: Read> Reader<R> {
             .map_err(|_| FormatError::Corrupt("header is not valid"))?;
         Ok(Reader {
             input,
+            kernel: KernelDecoder::new(header.arch, header.cpus, header.part <= 1),
             header,
             offset: 16 + u64::from(len) + 4,
             summary: None,
             done: false,
+            end: None,
         })
+    }
+
+    /// Hands the state that runs through kernel chunks (thread names, sequence numbers) to
+    /// the reader of the next part of a rotated recording.
+    pub fn pass_kernel_state_to<S: Read>(&mut self, next: &mut Reader<S>) {
+        std::mem::swap(&mut self.kernel, &mut next.kernel);
     }
 
     pub fn header(&self) -> &Header {
@@ -116,6 +128,9 @@ impl<R: Read> Reader<R> {
 
     /// The next chunk, or None at the end of the file.
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError> {
+        if let Some(summary) = self.end.take() {
+            return Ok(Some(Chunk::End(summary)));
+        }
         if self.done {
             return Ok(None);
         }
@@ -174,6 +189,13 @@ impl<R: Read> Reader<R> {
                 }
                 Ok(Some(Chunk::Records(records)))
             }
+            CHUNK_KERNEL => {
+                let records = self
+                    .kernel
+                    .decode(&raw, count)
+                    .map_err(|e| corrupt(e.to_string()))?;
+                Ok(Some(Chunk::Records(records)))
+            }
             CHUNK_END => {
                 let summary: Summary = serde_json::from_slice(&raw)
                     .map_err(|e| corrupt(format!("bad summary: {e}")))?;
@@ -190,6 +212,13 @@ impl<R: Read> Reader<R> {
                 }
                 self.summary = Some(summary.clone());
                 self.done = true;
+                if !summary.continued {
+                    let losses = self.kernel.tail_losses(&summary.last_seq_per_cpu);
+                    if !losses.is_empty() {
+                        self.end = Some(summary);
+                        return Ok(Some(Chunk::Records(losses)));
+                    }
+                }
                 Ok(Some(Chunk::End(summary)))
             }
             other => Err(corrupt(format!("unknown chunk kind {other}"))),

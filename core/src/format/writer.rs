@@ -1,16 +1,20 @@
 use std::io::{self, Write};
 
 use super::{
-    CHUNK_END, CHUNK_MAGIC, CHUNK_RECORDS, FORMAT_VERSION, Header, MAGIC, Summary,
-    record::{Encoder, Record, SyscallRef},
+    CHUNK_END, CHUNK_KERNEL, CHUNK_MAGIC, CHUNK_RECORDS, FORMAT_VERSION, Header, MAGIC, Summary,
+    kernel::KernelChunk,
+    record::{Encoder, Record},
 };
 
 /// Uncompressed bytes gathered before a chunk is compressed and written.
 pub const CHUNK_TARGET: usize = 1 << 20;
 
-/// zstd level: 1 keeps up with the ring buffer; the records are repetitive enough that it
-/// already compresses them several times.
+/// zstd level of encoded records chunks.
 const ZSTD_LEVEL: i32 = 1;
+/// zstd level of kernel chunks, compressed as the recording runs: the output thread must
+/// compress faster than the traced tasks make records, at a fraction of their cost (see
+/// README, "Performance").
+const KERNEL_ZSTD_LEVEL: i32 = -3;
 
 /// Writes a recording: the header at once, then a chunk whenever enough records gathered.
 pub struct Writer<W: Write> {
@@ -21,6 +25,7 @@ pub struct Writer<W: Write> {
     records: u64,
     bytes_written: u64,
     compressor: zstd::bulk::Compressor<'static>,
+    kernel_compressor: zstd::bulk::Compressor<'static>,
 }
 
 impl<W: Write> Writer<W> {
@@ -43,6 +48,7 @@ impl<W: Write> Writer<W> {
             records: 0,
             bytes_written: head.len() as u64,
             compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
+            kernel_compressor: zstd::bulk::Compressor::new(KERNEL_ZSTD_LEVEL)?,
         })
     }
 
@@ -63,13 +69,16 @@ impl<W: Write> Writer<W> {
         self.records
     }
 
-    /// Compresses and writes a chunk a [`ChunkEncoder`] encoded (on another thread).
-    pub fn write_encoded(&mut self, chunk: EncodedChunk) -> io::Result<()> {
-        // Records pushed here and chunks encoded elsewhere do not mix within a chunk.
+    /// Compresses and writes a kernel chunk.
+    pub fn write_kernel(&mut self, chunk: &KernelChunk) -> io::Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        // Records pushed here and kernel records do not mix within a chunk.
         self.flush_chunk()?;
-        self.raw = chunk.raw;
-        self.write_chunk(CHUNK_RECORDS, chunk.count)?;
-        self.records += chunk.records;
+        let stored = self.kernel_compressor.compress(chunk.raw())?;
+        self.write_stored(CHUNK_KERNEL, chunk.raw().len(), &stored, chunk.records())?;
+        self.records += chunk.syscalls();
         Ok(())
     }
 
@@ -97,20 +106,31 @@ impl<W: Write> Writer<W> {
 
     fn write_chunk(&mut self, kind: u8, count: u32) -> io::Result<()> {
         let stored = self.compressor.compress(&self.raw)?;
+        self.write_stored(kind, self.raw.len(), &stored, count)?;
+        self.raw.clear();
+        Ok(())
+    }
+
+    fn write_stored(
+        &mut self,
+        kind: u8,
+        raw_len: usize,
+        stored: &[u8],
+        count: u32,
+    ) -> io::Result<()> {
         let mut head = [0u8; 24];
         head[..4].copy_from_slice(CHUNK_MAGIC);
         head[4] = kind;
-        head[8..12].copy_from_slice(&(self.raw.len() as u32).to_le_bytes());
+        head[8..12].copy_from_slice(&(raw_len as u32).to_le_bytes());
         head[12..16].copy_from_slice(&(stored.len() as u32).to_le_bytes());
         head[16..20].copy_from_slice(&count.to_le_bytes());
-        head[20..24].copy_from_slice(&crc32fast::hash(&stored).to_le_bytes());
+        head[20..24].copy_from_slice(&crc32fast::hash(stored).to_le_bytes());
         self.out.write_all(&head)?;
-        self.out.write_all(&stored)?;
+        self.out.write_all(stored)?;
         // A chunk is either wholly in the file or not: flush it now so a killed recorder
         // leaves complete chunks behind.
         self.out.flush()?;
         self.bytes_written += (head.len() + stored.len()) as u64;
-        self.raw.clear();
         Ok(())
     }
 
@@ -127,89 +147,5 @@ impl<W: Write> Writer<W> {
         self.raw = serde_json::to_vec(summary).map_err(io::Error::other)?;
         self.write_chunk(CHUNK_END, 0)?;
         Ok(self.out)
-    }
-}
-
-/// The records of one chunk, encoded and not yet compressed.
-#[derive(Debug)]
-pub struct EncodedChunk {
-    raw: Vec<u8>,
-    count: u32,
-    /// Syscall records among them.
-    records: u64,
-    /// Records lost per CPU, as the loss markers among them say (empty when none).
-    pub lost_per_cpu: Vec<(u32, u64)>,
-}
-
-/// Encodes records into chunks, for a [`Writer`] on another thread to compress and write:
-/// the encoding stays with the thread that made the records (and frees them).
-#[derive(Default)]
-pub struct ChunkEncoder {
-    encoder: Encoder,
-    raw: Vec<u8>,
-    count: u32,
-    /// Syscall records in the chunk being encoded.
-    chunk_records: u64,
-    lost_per_cpu: Vec<(u32, u64)>,
-    /// Syscall records encoded so far, in all chunks.
-    records: u64,
-}
-
-impl ChunkEncoder {
-    /// Encodes `record`; returns the chunk once it holds enough.
-    pub fn push(&mut self, record: &Record) -> Option<EncodedChunk> {
-        self.reserve();
-        self.encoder.encode(record, &mut self.raw);
-        match record {
-            Record::Syscall(_) => self.chunk_records += 1,
-            Record::Lost { cpu, count, .. } => self.lost_per_cpu.push((*cpu, *count)),
-            Record::Task(_) => {}
-        }
-        self.pushed()
-    }
-
-    /// Encodes a syscall record; returns the chunk once it holds enough.
-    pub fn push_syscall(&mut self, record: &SyscallRef) -> Option<EncodedChunk> {
-        self.reserve();
-        self.encoder.encode_syscall(record, &mut self.raw);
-        self.chunk_records += 1;
-        self.pushed()
-    }
-
-    fn reserve(&mut self) {
-        if self.raw.capacity() == 0 {
-            self.raw.reserve(CHUNK_TARGET + 4096);
-        }
-    }
-
-    fn pushed(&mut self) -> Option<EncodedChunk> {
-        self.count += 1;
-        (self.raw.len() >= CHUNK_TARGET)
-            .then(|| self.take())
-            .flatten()
-    }
-
-    /// The records encoded since the last chunk, as a chunk, if there are any.
-    pub fn take(&mut self) -> Option<EncodedChunk> {
-        if self.count == 0 {
-            return None;
-        }
-        let chunk = EncodedChunk {
-            raw: std::mem::take(&mut self.raw),
-            count: self.count,
-            records: self.chunk_records,
-            lost_per_cpu: std::mem::take(&mut self.lost_per_cpu),
-        };
-        self.records += self.chunk_records;
-        self.count = 0;
-        self.chunk_records = 0;
-        // Each chunk decodes on its own.
-        self.encoder = Encoder::default();
-        Some(chunk)
-    }
-
-    /// Syscall records encoded so far.
-    pub fn records(&self) -> u64 {
-        self.records + self.chunk_records
     }
 }

@@ -109,7 +109,9 @@ pub struct SyscallRule {
     /// Bits of [`rule_flags`].
     pub flags: u32,
     /// Captures in use, from the start of `captures`.
-    pub ncaptures: u32,
+    pub ncaptures: u16,
+    /// Argument registers recorded: the handler's count, 6 for numbers without one.
+    pub nargs: u16,
     pub captures: [CaptureRule; MAX_CAPTURES],
 }
 
@@ -239,7 +241,8 @@ pub struct RecordHeader {
     pub len: u32,
     /// One of [`record_kind`].
     pub kind: u16,
-    /// The [`rule_flags`] of the syscall, for syscall records.
+    /// For syscall records: the [`rule_flags`] of the syscall (bits 0-7) and the
+    /// [`syscall_layout`] bits.
     pub flags: u16,
     /// Per-CPU sequence number, from 1. A gap is exactly the number of records lost there.
     pub seq: u64,
@@ -251,27 +254,45 @@ pub struct RecordHeader {
     pub tid: u32,
 }
 
+/// After the header of a syscall record; then, in this order: the entry time (a u64, with
+/// [`syscall_layout::TIMED`]), `data_len` bytes of captures, and the argument registers
+/// the flags count (u64 each), last. Records carry only the arguments the syscall has, so a
+/// getppid takes 56 bytes.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SyscallBody {
     /// Syscall number in the recording architecture's table.
     pub nr: u32,
-    /// Bytes of captures (each a [`CaptureHeader`] and its bytes) after this body.
+    /// Bytes of captures (each a [`CaptureHeader`] and its bytes) at the end of the record.
     pub data_len: u32,
     pub ret: i64,
     /// The user PC the syscall returns to.
     pub ret_addr: u64,
-    pub args: [u64; 6],
-    /// `CLOCK_BOOTTIME` ns when the thread entered the syscall, with `record -T`; 0 when
-    /// not measured (no -T, or the thread was not recorded when it entered).
-    pub entered_ns: u64,
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SyscallRecord {
-    pub header: RecordHeader,
-    pub body: SyscallBody,
+/// Bits of a syscall record's `RecordHeader::flags` that say what follows its body.
+pub mod syscall_layout {
+    /// Bits 8-10: how many argument registers the record holds (0-6).
+    pub const ARGS_SHIFT: u16 = 8;
+    pub const ARGS_MASK: u16 = 7 << ARGS_SHIFT;
+    /// `CLOCK_BOOTTIME` ns when the thread entered the syscall follows the body
+    /// (`record -T`; 0 when the thread was not recorded when it entered).
+    pub const TIMED: u16 = 1 << 11;
+}
+
+/// Where a syscall record with these header flags has its captures.
+pub const fn syscall_captures_at(flags: u16) -> u64 {
+    SYSCALL_RECORD_SIZE
+        + if flags & syscall_layout::TIMED != 0 {
+            8
+        } else {
+            0
+        }
+}
+
+/// How many argument registers a syscall record with these header flags holds (at its end).
+pub const fn syscall_nargs(flags: u16) -> u64 {
+    ((flags & syscall_layout::ARGS_MASK) >> syscall_layout::ARGS_SHIFT) as u64
 }
 
 /// Followed by `path_len` bytes of the executed file's path, then `argv_len` bytes of the
@@ -311,7 +332,10 @@ pub struct ExitBody {
 }
 
 pub const HEADER_SIZE: u64 = core::mem::size_of::<RecordHeader>() as u64;
-pub const SYSCALL_RECORD_SIZE: u64 = core::mem::size_of::<SyscallRecord>() as u64;
+/// A syscall record without entry time, arguments or captures.
+pub const SYSCALL_RECORD_SIZE: u64 = HEADER_SIZE + core::mem::size_of::<SyscallBody>() as u64;
+/// The longest syscall record without captures: entry time and six arguments.
+pub const SYSCALL_FIXED_MAX: u64 = SYSCALL_RECORD_SIZE + 8 + 6 * 8;
 
 /// Path and argv captured for an exec, at most.
 pub const EXEC_PATH_MAX: u64 = 4096;
@@ -320,19 +344,19 @@ pub const EXEC_RECORD_MAX: u64 =
     HEADER_SIZE + core::mem::size_of::<ExecBody>() as u64 + EXEC_PATH_MAX + EXEC_ARGV_MAX;
 
 /// Largest syscall record: every capture at the largest snap length.
-pub const SYSCALL_RECORD_MAX: u64 = SYSCALL_RECORD_SIZE
+pub const SYSCALL_RECORD_MAX: u64 = SYSCALL_FIXED_MAX
     + MAX_CAPTURES as u64 * (CAPTURE_HEADER_SIZE + MAX_SNAP_LEN as u64 + RECORD_ALIGN);
 
 const _: () = assert!(HEADER_SIZE == 32);
-const _: () = assert!(SYSCALL_RECORD_SIZE == 112);
+const _: () = assert!(SYSCALL_RECORD_SIZE == 56);
 const _: () = assert!(core::mem::size_of::<CaptureRule>() == 16);
 const _: () = assert!(core::mem::size_of::<SyscallRule>() == 72);
 const _: () = assert!(CAPTURE_HEADER_SIZE == 16);
 const _: () = assert!(EXEC_RECORD_MAX <= MAX_RECORD);
 const _: () = assert!(SYSCALL_RECORD_MAX <= MAX_RECORD);
-const _: () = assert!(SYSCALL_RECORD_MAX - SYSCALL_RECORD_SIZE <= CAPTURES_BOUND);
+const _: () = assert!(SYSCALL_RECORD_MAX - SYSCALL_FIXED_MAX <= CAPTURES_BOUND);
 const _: () = assert!(
-    SYSCALL_RECORD_SIZE + CAPTURES_BOUND + CAPTURE_HEADER_SIZE + MAX_SNAP_LEN as u64 + RECORD_ALIGN
+    SYSCALL_FIXED_MAX + CAPTURES_BOUND + CAPTURE_HEADER_SIZE + MAX_SNAP_LEN as u64 + RECORD_ALIGN
         <= SEGMENT_GUARD
 );
 const _: () = assert!((STRING_MAX as u64) <= MAX_SNAP_LEN as u64);

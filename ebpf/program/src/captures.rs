@@ -9,7 +9,7 @@ use aya_ebpf::helpers::{
 };
 use syscord_common::{
     CAPTURE_HEADER_SIZE, CAPTURES_BOUND, CaptureHeader, CaptureRule, MAX_CAPTURES, MAX_SNAP_LEN,
-    RECORD_ALIGN, SEGMENT_GUARD, STRING_MAX, SYSCALL_RECORD_SIZE, SyscallRule, capture_flags,
+    RECORD_ALIGN, SEGMENT_GUARD, STRING_MAX, SYSCALL_FIXED_MAX, SyscallRule, capture_flags,
     capture_kind, capture_result, capture_when, len_from,
 };
 
@@ -62,9 +62,8 @@ fn length(rule: &CaptureRule, regs: *const u8, ret: i64) -> u64 {
 const SNAP_MASK: u64 = 2 * MAX_SNAP_LEN as u64 - 1;
 const _: () = assert!(MAX_SNAP_LEN.is_power_of_two());
 // What the verifier checks a capture against: the guard after a segment holds it.
-const _: () = assert!(
-    SYSCALL_RECORD_SIZE + CAPTURES_BOUND + CAPTURE_HEADER_SIZE + SNAP_MASK <= SEGMENT_GUARD
-);
+const _: () =
+    assert!(SYSCALL_FIXED_MAX + CAPTURES_BOUND + CAPTURE_HEADER_SIZE + SNAP_MASK <= SEGMENT_GUARD);
 
 /// Concatenates the buffers of `count` iovecs at `iov` into `dst`, up to `limit` bytes
 /// (at most `snap`).
@@ -195,10 +194,11 @@ fn capture(
     CAPTURE_HEADER_SIZE + ((data_len + RECORD_ALIGN - 1) & !(RECORD_ALIGN - 1))
 }
 
-/// Appends the captures `rule` asks for after the syscall body at `record`; returns their
+/// Appends the captures `rule` asks for to the record at `record`, from `at` (a constant:
+/// the verifier explores the captures once per program, not per offset) on; returns their
 /// total size.
 #[inline(always)]
-pub fn capture_all(record: *mut u8, rule: &SyscallRule, regs: *const u8, ret: i64) -> u64 {
+pub fn capture_all(record: *mut u8, at: u64, rule: &SyscallRule, regs: *const u8, ret: i64) -> u64 {
     let snap = u64::from(config!(snap_len));
     let failed = (-4095..0).contains(&ret);
     let want = if failed {
@@ -208,7 +208,7 @@ pub fn capture_all(record: *mut u8, rule: &SyscallRule, regs: *const u8, ret: i6
     };
     let mut used = 0u64;
     for i in 0..MAX_CAPTURES {
-        if i as u32 >= rule.ncaptures {
+        if i as u16 >= rule.ncaptures {
             break;
         }
         let c = &rule.captures[i];
@@ -222,7 +222,7 @@ pub fn capture_all(record: *mut u8, rule: &SyscallRule, regs: *const u8, ret: i6
             break;
         }
         // SAFETY: within the reservation and its guard area (see CAPTURES_BOUND).
-        let at = unsafe { record.add((SYSCALL_RECORD_SIZE + used) as usize) };
+        let at = unsafe { record.add((at + used) as usize) };
         used += capture(at, c, regs, ret, snap, i == 0);
     }
     used

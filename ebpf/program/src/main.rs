@@ -32,8 +32,9 @@ use aya_ebpf::{
 use syscord_arch::regs::PtRegsLayout;
 use syscord_common::{
     COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX, ExecBody, ExitBody,
-    ForkBody, HEADER_SIZE, MAX_SYSCALLS, SEGMENT_GUARD, SYSCALL_RECORD_SIZE, SyscallBody,
-    SyscallRule, follow, record_kind, rule_flags, task_state,
+    ForkBody, HEADER_SIZE, MAX_SYSCALLS, SEGMENT_GUARD, SYSCALL_FIXED_MAX, SYSCALL_RECORD_SIZE,
+    SyscallBody, SyscallRule, follow, record_kind, rule_flags, syscall_captures_at, syscall_layout,
+    task_state,
 };
 
 #[cfg(bpf_target_arch = "x86_64")]
@@ -148,21 +149,55 @@ fn rule_flags_of(nr: u32) -> u32 {
     RULES.get(nr).map_or(0, |rule| rule.flags)
 }
 
+/// Argument registers a number beyond the rule table is recorded with: all of them.
+const ALL_ARGS: u16 = 6;
+
+/// Writes a syscall record's body and entry time (with -T) after the header; returns the
+/// header flags that say what the record holds (the rule's, and its layout) and where its
+/// captures start, a constant.
 #[inline(always)]
-fn fill_syscall(body: *mut SyscallBody, regs: *const u8, nr: u32, ret: i64, tid: u32) {
-    let entered_ns = if config!(timing) != 0 {
-        take_entry_time(tid)
-    } else {
-        0
-    };
-    // SAFETY: `body` points into a reservation of at least a SyscallRecord.
+fn fill_syscall(
+    record: *mut u8,
+    regs: *const u8,
+    nr: u32,
+    ret: i64,
+    tid: u32,
+    rule_flags: u32,
+    nargs: u16,
+) -> (u32, u64) {
+    let timed = config!(timing) != 0;
+    let layout = (u32::from(nargs & 7) << syscall_layout::ARGS_SHIFT)
+        | if timed {
+            u32::from(syscall_layout::TIMED)
+        } else {
+            0
+        };
+    let flags = rule_flags | layout;
+    // SAFETY: `record` points at a reservation of at least SYSCALL_FIXED_MAX bytes.
     unsafe {
-        (*body).entered_ns = entered_ns;
+        let body = record.add(HEADER_SIZE as usize) as *mut SyscallBody;
         (*body).nr = nr;
         (*body).data_len = 0;
         (*body).ret = ret;
         (*body).ret_addr = reg(regs, PT_REGS.pc);
-        (*body).args = [
+        if timed {
+            *(record.add(SYSCALL_RECORD_SIZE as usize) as *mut u64) = take_entry_time(tid);
+        }
+    }
+    // From `timed` alone, a constant: the rule's flags are unknown to the verifier, and
+    // an offset that depended on them would double what it explores after this.
+    let captures_at = syscall_captures_at(if timed { syscall_layout::TIMED } else { 0 });
+    (flags, captures_at)
+}
+
+/// Writes the argument registers at `at`, the end of the record, and returns the record's
+/// length. All six are written (one store each, wherever `at` is); the record's length
+/// keeps the rule's count, and the ones past it lie beyond the record.
+#[inline(always)]
+fn put_args(record: *mut u8, at: u64, regs: *const u8, nargs: u16) -> u64 {
+    // SAFETY: the reservation holds six arguments after the body, entry time and captures.
+    unsafe {
+        *(record.add(at as usize) as *mut [u64; 6]) = [
             reg(regs, PT_REGS.args[0]),
             reg(regs, PT_REGS.args[1]),
             reg(regs, PT_REGS.args[2]),
@@ -171,6 +206,7 @@ fn fill_syscall(body: *mut SyscallBody, regs: *const u8, nr: u32, ret: i64, tid:
             reg(regs, PT_REGS.args[5]),
         ];
     }
+    at + 8 * u64::from(nargs & 7)
 }
 
 /// With `record -T`: when each recorded thread entered its current syscall, by thread id
@@ -235,21 +271,29 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     }
     let Some(rule) = RULES.get(nr) else {
         // A number beyond the table: record the registers.
-        return record_plain(regs, nr, ret, 0, pid_tgid);
+        return record_plain(regs, nr, ret, 0, ALL_ARGS, pid_tgid);
     };
     if rule.flags & rule_flags::CHILD_RETURNS_ZERO != 0 && ret == 0 {
         return 0;
     }
     if rule.ncaptures == 0 {
-        return record_plain(regs, nr, ret, rule.flags, pid_tgid);
+        return record_plain(regs, nr, ret, rule.flags, rule.nargs, pid_tgid);
     }
     let Some(slot) = ring::reserve::<SEGMENT_GUARD>() else {
         return 0;
     };
-    fill_syscall(slot.body(), regs, nr, ret, pid_tgid as u32);
-    let data_len = captures::capture_all(slot.record(), rule, regs, ret);
-    let len = SYSCALL_RECORD_SIZE + data_len;
-    slot.header(len, record_kind::SYSCALL, rule.flags, pid_tgid);
+    let (flags, captures_at) = fill_syscall(
+        slot.record(),
+        regs,
+        nr,
+        ret,
+        pid_tgid as u32,
+        rule.flags,
+        rule.nargs,
+    );
+    let data_len = captures::capture_all(slot.record(), captures_at, rule, regs, ret);
+    let len = put_args(slot.record(), captures_at + data_len, regs, rule.nargs);
+    slot.header(len, record_kind::SYSCALL, flags, pid_tgid);
     // SAFETY: the reservation holds the body.
     unsafe { (*slot.body::<SyscallBody>()).data_len = data_len as u32 };
     slot.commit(len);
@@ -267,18 +311,56 @@ fn reevaluate_after_creds(ctx: BtfTracePointContext, tid: u32) {
     }
     // SAFETY: the current task, valid for the whole program.
     let task = unsafe { bpf_get_current_task_btf() } as *const u8;
-    tasks::set_state(tid, tasks::evaluate(task, tasks::exe_bits(tid)));
+    let was = tasks::state(tid);
+    let now = tasks::evaluate(task, tasks::exe_bits(tid));
+    tasks::set_state(tid, now);
+    if was < task_state::ALL && now >= task_state::ALL {
+        record_name(
+            current_pid_tgid(),
+            bpf_get_current_comm().unwrap_or([0; COMM_LEN]),
+        );
+    }
+}
+
+/// Names a thread that the filter selects from now on without an exec, a rename or a fork
+/// by a recorded thread having named it in the recording: a COMM record, so that the
+/// reader knows whose syscalls follow. The recording's records carry no names.
+#[inline(always)]
+fn record_name(pid_tgid: u64, comm: [u8; COMM_LEN]) {
+    const LEN: u64 = HEADER_SIZE + core::mem::size_of::<CommBody>() as u64;
+    if let Some(slot) = ring::reserve::<LEN>() {
+        slot.header(LEN, record_kind::COMM, 0, pid_tgid);
+        // SAFETY: the reservation holds a CommBody.
+        unsafe { (*slot.body::<CommBody>()).comm = comm };
+        slot.commit(LEN);
+    }
 }
 
 /// A syscall record with registers only: the common, fast case.
 #[inline(always)]
-fn record_plain(regs: *const u8, nr: u32, ret: i64, flags: u32, pid_tgid: u64) -> i32 {
-    let Some(slot) = ring::reserve::<SYSCALL_RECORD_SIZE>() else {
+fn record_plain(
+    regs: *const u8,
+    nr: u32,
+    ret: i64,
+    rule_flags: u32,
+    nargs: u16,
+    pid_tgid: u64,
+) -> i32 {
+    let Some(slot) = ring::reserve::<SYSCALL_FIXED_MAX>() else {
         return 0;
     };
-    slot.header(SYSCALL_RECORD_SIZE, record_kind::SYSCALL, flags, pid_tgid);
-    fill_syscall(slot.body(), regs, nr, ret, pid_tgid as u32);
-    slot.commit(SYSCALL_RECORD_SIZE);
+    let (flags, at) = fill_syscall(
+        slot.record(),
+        regs,
+        nr,
+        ret,
+        pid_tgid as u32,
+        rule_flags,
+        nargs,
+    );
+    let len = put_args(slot.record(), at, regs, nargs);
+    slot.header(len, record_kind::SYSCALL, flags, pid_tgid);
+    slot.commit(len);
     0
 }
 
@@ -321,8 +403,16 @@ pub fn syscord_sched_process_fork(ctx: BtfTracePointContext) -> i32 {
     if candidate {
         let exe = tasks::exe_bits(parent_tid);
         tasks::set_exe_bits(child_tid, exe);
-        if !tasks::set_state(child_tid, tasks::evaluate(child, exe)) {
+        let child_state = tasks::evaluate(child, exe);
+        if !tasks::set_state(child_tid, child_state) {
             ring::count_lost_task();
+        } else if parent_state < task_state::ALL && child_state >= task_state::ALL {
+            // No FORK record names it after its parent: the child starts with the
+            // parent's name.
+            record_name(
+                (u64::from(child_pid) << 32) | u64::from(child_tid),
+                bpf_get_current_comm().unwrap_or([0; COMM_LEN]),
+            );
         }
     }
     if parent_state < task_state::ALL {
@@ -362,20 +452,18 @@ pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
     let regs = unsafe { bpf_task_pt_regs(task as *mut _) } as *const u8;
     if !regs.is_null() {
         let nr = syscall_nr(regs);
-        let flags = rule_flags_of(nr);
+        let (rule_flags, nargs) = RULES
+            .get(nr)
+            .map_or((0, ALL_ARGS), |rule| (rule.flags, rule.nargs));
         // exit and exit_group end here instead of at sys_exit.
-        if flags & rule_flags::NO_RETURN != 0
+        if rule_flags & rule_flags::NO_RETURN != 0
             && tasks::syscall_passes(state, nr, false)
-            && let Some(slot) = ring::reserve::<SYSCALL_RECORD_SIZE>()
+            && let Some(slot) = ring::reserve::<SYSCALL_FIXED_MAX>()
         {
-            slot.header(
-                SYSCALL_RECORD_SIZE,
-                record_kind::SYSCALL_NO_RETURN,
-                flags,
-                pid_tgid,
-            );
-            fill_syscall(slot.body(), regs, nr, 0, tid);
-            slot.commit(SYSCALL_RECORD_SIZE);
+            let (flags, at) = fill_syscall(slot.record(), regs, nr, 0, tid, rule_flags, nargs);
+            let len = put_args(slot.record(), at, regs, nargs);
+            slot.header(len, record_kind::SYSCALL_NO_RETURN, flags, pid_tgid);
+            slot.commit(len);
         }
     }
     if config!(timing) != 0 {
@@ -538,11 +626,22 @@ pub fn syscord_cgroup_attach_task(ctx: BtfTracePointContext) -> i32 {
     // (dst_cgrp, path, task, threadgroup), after the move; attached only when the filter
     // looks at cgroups.
     let task: *const u8 = ctx.arg(2);
-    let Some(tid) = kernel_field::<u32>(task, config!(task_pid)) else {
+    let (Some(tid), Some(pid)) = (
+        kernel_field::<u32>(task, config!(task_pid)),
+        kernel_field::<u32>(task, config!(task_tgid)),
+    ) else {
         return 0;
     };
-    if tasks::state(tid) != task_state::NONE {
-        tasks::set_state(tid, tasks::evaluate(task, tasks::exe_bits(tid)));
+    let was = tasks::state(tid);
+    if was != task_state::NONE {
+        let now = tasks::evaluate(task, tasks::exe_bits(tid));
+        tasks::set_state(tid, now);
+        if was < task_state::ALL && now >= task_state::ALL {
+            record_name(
+                (u64::from(pid) << 32) | u64::from(tid),
+                kernel_field::<[u8; COMM_LEN]>(task, config!(task_comm)).unwrap_or([0; COMM_LEN]),
+            );
+        }
     }
     0
 }

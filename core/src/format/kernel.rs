@@ -1,0 +1,882 @@
+//! Kernel chunks: the records the eBPF program wrote into the per-CPU rings, copied into the
+//! file as they were, and turned into [`Record`]s when the file is read.
+//!
+//! The recorder does no per-record work beyond walking the record lengths: it copies whole
+//! runs of a ring ("spans") into a chunk. Everything a record needs to be read (thread
+//! names, the pairing of an exec's details with its execve, capture names, losses from
+//! sequence gaps, time order across CPUs) is worked out here, from state that runs through
+//! the chunks of a recording.
+//!
+//! ```text
+//! raw  := item*
+//! item := 1:u8 cpu:u32 len:u32 records[len]        a span of one CPU's ring, in sequence order
+//!       | 2:u8 pid:u32 tid:u32 len:u8 comm[len]     a thread's name, known before its records
+//! ```
+//! Records are the `#[repr(C)]` structs of `syscord_common` (little-endian on every
+//! architecture syscord supports), each `RecordHeader::len` long.
+
+use rustc_hash::FxHashMap;
+use syscord_arch::Arch;
+use syscord_common::{
+    CAPTURE_HEADER_SIZE, CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE,
+    MAX_CAPTURES, MAX_RECORD, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SyscallBody,
+    capture_result, record_kind, rule_flags, syscall_captures_at, syscall_layout, syscall_nargs,
+};
+use syscord_handlers::{Kind, Registry, Role};
+
+use super::{Capture, FormatError, Record, SyscallEvent, TaskEvent, TaskEventKind};
+
+#[cfg(not(target_endian = "little"))]
+compile_error!("kernel records are read as the little-endian structs the eBPF program wrote");
+
+/// The rule flags among a syscall record's header flags; the others are its layout.
+const RULE_FLAGS_MASK: u16 = 0xff;
+
+const ITEM_SPAN: u8 = 1;
+const ITEM_NAME: u8 = 2;
+
+/// Builds the raw bytes of a kernel chunk.
+#[derive(Debug, Default)]
+pub struct KernelChunk {
+    raw: Vec<u8>,
+    /// Kernel records in the spans.
+    records: u32,
+    /// Syscall records among them.
+    syscalls: u64,
+}
+
+impl KernelChunk {
+    pub fn with_capacity(bytes: usize) -> KernelChunk {
+        KernelChunk {
+            raw: Vec::with_capacity(bytes),
+            ..Default::default()
+        }
+    }
+
+    /// Starts a span of `cpu`'s records; its bytes follow with [`KernelChunk::extend`].
+    /// Returns where they start in the chunk.
+    pub fn open_span(&mut self, cpu: u32) -> usize {
+        self.raw.push(ITEM_SPAN);
+        self.raw.extend_from_slice(&cpu.to_le_bytes());
+        self.raw.extend_from_slice(&0u32.to_le_bytes());
+        self.raw.len()
+    }
+
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.raw.extend_from_slice(bytes);
+    }
+
+    /// The bytes of the chunk from `at` on.
+    pub fn bytes_from(&self, at: usize) -> &[u8] {
+        &self.raw[at..]
+    }
+
+    /// Ends the span whose bytes start at `at`, keeping `len` of them: `records` whole
+    /// records, `syscalls` of which are syscall records. An empty span is taken out.
+    pub fn close_span(&mut self, at: usize, len: usize, records: u32, syscalls: u64) {
+        self.raw.truncate(at + len);
+        if len == 0 {
+            self.raw.truncate(at - 9);
+            return;
+        }
+        let len = u32::try_from(len).expect("a span is below 4 GiB");
+        self.raw[at - 4..at].copy_from_slice(&len.to_le_bytes());
+        self.records += records;
+        self.syscalls += syscalls;
+    }
+
+    /// Appends a thread's name (at most 255 bytes are kept).
+    pub fn push_name(&mut self, pid: u32, tid: u32, comm: &[u8]) {
+        let comm = &comm[..comm.len().min(255)];
+        self.raw.push(ITEM_NAME);
+        self.raw.extend_from_slice(&pid.to_le_bytes());
+        self.raw.extend_from_slice(&tid.to_le_bytes());
+        self.raw.push(comm.len() as u8);
+        self.raw.extend_from_slice(comm);
+    }
+
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    pub fn records(&self) -> u32 {
+        self.records
+    }
+
+    pub fn syscalls(&self) -> u64 {
+        self.syscalls
+    }
+
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+}
+
+fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
+    let end = offset.checked_add(size_of::<T>())?;
+    if end > bytes.len() {
+        return None;
+    }
+    // SAFETY: bounds checked; T is a plain repr(C) type valid for any bytes.
+    Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().add(offset).cast()) })
+}
+
+fn c_string(bytes: &[u8]) -> Vec<u8> {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    bytes[..end].to_vec()
+}
+
+/// Whether `header` can start a record of a ring (the drain copies nothing else).
+pub fn plausible(header: &RecordHeader) -> bool {
+    let len = u64::from(header.len);
+    len >= HEADER_SIZE
+        && len % RECORD_ALIGN == 0
+        && len <= MAX_RECORD
+        && (record_kind::SYSCALL..=record_kind::EXIT).contains(&header.kind)
+}
+
+/// A syscall record's parts.
+struct SyscallParts<'a> {
+    body: SyscallBody,
+    entered_ns: Option<u64>,
+    args: [u64; 6],
+    captures: &'a [u8],
+}
+
+/// Splits a syscall record into its parts (see `SyscallBody` for the layout); None if they
+/// do not fit in it.
+fn syscall_parts<'a>(header: &RecordHeader, bytes: &'a [u8]) -> Option<SyscallParts<'a>> {
+    let body: SyscallBody = read(bytes, HEADER_SIZE as usize)?;
+    let entered_ns = (header.flags & syscall_layout::TIMED != 0)
+        .then(|| read::<u64>(bytes, SYSCALL_RECORD_SIZE as usize))
+        .flatten();
+    let captures_at = syscall_captures_at(header.flags) as usize;
+    let nargs = syscall_nargs(header.flags) as usize;
+    if nargs > 6 {
+        return None;
+    }
+    let args_at = captures_at.checked_add(body.data_len as usize)?;
+    if args_at + 8 * nargs != bytes.len() {
+        return None;
+    }
+    let mut args = [0u64; 6];
+    for (i, arg) in args.iter_mut().take(nargs).enumerate() {
+        *arg = read(bytes, args_at + 8 * i)?;
+    }
+    Some(SyscallParts {
+        body,
+        entered_ns,
+        args,
+        captures: bytes.get(captures_at..args_at)?,
+    })
+}
+
+/// Hands each capture after a syscall body (a header and its bytes, padded to 8) to `f`;
+/// None if they do not fit in `data`.
+fn each_capture<'a>(mut data: &'a [u8], mut f: impl FnMut(CaptureHeader, &'a [u8])) -> Option<()> {
+    while !data.is_empty() {
+        let header: CaptureHeader = read(data, 0)?;
+        let start = CAPTURE_HEADER_SIZE as usize;
+        let end = start.checked_add(header.data_len as usize)?;
+        f(header, data.get(start..end)?);
+        let padded = end.div_ceil(RECORD_ALIGN as usize) * RECORD_ALIGN as usize;
+        data = data.get(padded.min(data.len())..)?;
+    }
+    Some(())
+}
+
+/// What an exec left for its execve record.
+#[derive(Debug, Clone)]
+struct ExecDetails {
+    path: Vec<u8>,
+    argv: Vec<u8>,
+    argv_full_len: u32,
+}
+
+/// A kernel record found in a chunk, before time order is restored.
+struct Found<'a> {
+    ts_ns: u64,
+    cpu: u32,
+    seq: u64,
+    bytes: &'a [u8],
+    /// Sequence numbers missing just before this record: the first and how many.
+    gap: Option<(u64, u64)>,
+}
+
+/// The state that runs through a recording's kernel chunks.
+pub struct KernelDecoder {
+    registry: Option<Registry>,
+    comms: FxHashMap<u32, Vec<u8>>,
+    exec_details: FxHashMap<u32, ExecDetails>,
+    /// Per CPU, the last sequence number seen; None until the first, when the recording's
+    /// start is not in the files read (its first parts were removed by `--keep`).
+    last_seq: Vec<Option<u64>>,
+    /// The newest timestamp decoded, for losses at the very end.
+    last_ts: u64,
+}
+
+impl KernelDecoder {
+    /// `from_start`: whether the first chunk read is the recording's first (so each CPU's
+    /// numbers start at 1).
+    pub fn new(arch: Arch, cpus: u32, from_start: bool) -> KernelDecoder {
+        KernelDecoder {
+            registry: Registry::new(arch).ok(),
+            comms: FxHashMap::default(),
+            exec_details: FxHashMap::default(),
+            last_seq: vec![from_start.then_some(0); cpus as usize],
+            last_ts: 0,
+        }
+    }
+
+    /// The records of one kernel chunk, in time order.
+    pub fn decode(&mut self, raw: &[u8], count: u32) -> Result<Vec<Record>, FormatError> {
+        let corrupt = FormatError::Corrupt;
+        let mut found: Vec<Found<'_>> = Vec::with_capacity(count as usize);
+        let mut rest = raw;
+        while let Some((&item, after)) = rest.split_first() {
+            match item {
+                ITEM_SPAN => {
+                    let cpu: u32 = read(after, 0).ok_or(corrupt("a span is cut short"))?;
+                    let len: u32 = read(after, 4).ok_or(corrupt("a span is cut short"))?;
+                    let span = after
+                        .get(8..8 + len as usize)
+                        .ok_or(corrupt("a span is cut short"))?;
+                    rest = &after[8 + len as usize..];
+                    self.split_span(cpu, span, &mut found)?;
+                }
+                ITEM_NAME => {
+                    // The pid (offset 0) is for other readers; names go by thread id.
+                    let tid: u32 = read(after, 4).ok_or(corrupt("a thread name is cut short"))?;
+                    let len = *after.get(8).ok_or(corrupt("a thread name is cut short"))?;
+                    let comm = after
+                        .get(9..9 + usize::from(len))
+                        .ok_or(corrupt("a thread name is cut short"))?;
+                    self.comms.insert(tid, comm.to_vec());
+                    rest = &after[9 + usize::from(len)..];
+                }
+                _ => return Err(corrupt("unknown item in a kernel chunk")),
+            }
+        }
+        if found.len() != count as usize {
+            return Err(corrupt(
+                "the chunk holds another number of records than its header says",
+            ));
+        }
+        // Each span is in time order; the spans of different CPUs interleave. Stable, so
+        // records of one CPU stamped alike keep their sequence order.
+        found.sort_by_key(|f| (f.ts_ns, f.cpu, f.seq));
+        let mut records = Vec::with_capacity(found.len());
+        for f in found {
+            if let Some((first_seq, count)) = f.gap {
+                records.push(Record::Lost {
+                    cpu: f.cpu,
+                    first_seq,
+                    count,
+                    ts_ns: f.ts_ns,
+                });
+            }
+            self.last_ts = self.last_ts.max(f.ts_ns);
+            records.push(self.record(f.cpu, f.bytes)?);
+        }
+        Ok(records)
+    }
+
+    /// Loss markers for the numbers each CPU gave out after its last record read
+    /// (`last_seq_per_cpu` from the summary): events lost at the very end.
+    pub fn tail_losses(&mut self, last_seq_per_cpu: &[u64]) -> Vec<Record> {
+        let mut losses = Vec::new();
+        for (cpu, &last) in last_seq_per_cpu.iter().enumerate() {
+            let Some(seen) = self.last_seq.get_mut(cpu) else {
+                continue;
+            };
+            match *seen {
+                Some(s) if last > s => {
+                    losses.push(Record::Lost {
+                        cpu: cpu as u32,
+                        first_seq: s + 1,
+                        count: last - s,
+                        ts_ns: self.last_ts,
+                    });
+                    *seen = Some(last);
+                }
+                // Where this CPU's numbers started is not in the files read: nothing to
+                // prove about them.
+                None => *seen = Some(last),
+                Some(_) => {}
+            }
+        }
+        losses
+    }
+
+    /// Splits a span into its records, noting sequence gaps.
+    fn split_span<'a>(
+        &mut self,
+        cpu: u32,
+        mut span: &'a [u8],
+        found: &mut Vec<Found<'a>>,
+    ) -> Result<(), FormatError> {
+        let last = self
+            .last_seq
+            .get_mut(cpu as usize)
+            .ok_or(FormatError::Corrupt(
+                "a span names a CPU beyond the header's",
+            ))?;
+        while !span.is_empty() {
+            let header: RecordHeader =
+                read(span, 0).ok_or(FormatError::Corrupt("a kernel record is cut short"))?;
+            if !plausible(&header) || header.len as usize > span.len() {
+                return Err(FormatError::Corrupt("a kernel record is malformed"));
+            }
+            let (bytes, after) = span.split_at(header.len as usize);
+            span = after;
+            let gap = match *last {
+                Some(seen) if header.seq > seen + 1 => Some((seen + 1, header.seq - seen - 1)),
+                _ => None,
+            };
+            *last = Some(last.map_or(header.seq, |seen| seen.max(header.seq)));
+            found.push(Found {
+                ts_ns: header.ts_ns,
+                cpu,
+                seq: header.seq,
+                bytes,
+                gap,
+            });
+        }
+        Ok(())
+    }
+
+    /// The handler's name for capture `id` of syscall `nr`.
+    fn capture_name(&self, nr: u32, id: u8) -> &'static str {
+        const UNNAMED: [&str; MAX_CAPTURES] = ["capture0", "capture1", "capture2", "capture3"];
+        self.registry
+            .as_ref()
+            .and_then(|r| r.get(nr))
+            .and_then(|h| h.captures.get(id as usize))
+            .map(|c| c.name)
+            .or_else(|| UNNAMED.get(id as usize).copied())
+            .unwrap_or("capture")
+    }
+
+    /// The names of an exec syscall's path and argv captures.
+    fn exec_capture_names(&self, nr: u32) -> (&'static str, &'static str) {
+        let handler = self.registry.as_ref().and_then(|r| r.get(nr));
+        let find = |pick: &dyn Fn(&syscord_handlers::Capture) -> bool, fallback: &'static str| {
+            handler
+                .and_then(|h| h.captures.iter().find(|c| pick(c)))
+                .map_or(fallback, |c| c.name)
+        };
+        (
+            find(&|c| c.kind == Kind::CString, "filename"),
+            find(&|c| c.role == Role::Exec, "argv"),
+        )
+    }
+
+    fn comm(&self, tid: u32) -> Vec<u8> {
+        self.comms.get(&tid).cloned().unwrap_or_default()
+    }
+
+    /// One kernel record as a file record, keeping names and exec details up to date.
+    fn record(&mut self, cpu: u32, bytes: &[u8]) -> Result<Record, FormatError> {
+        let malformed = || FormatError::Corrupt("a kernel record is malformed");
+        let header: RecordHeader = read(bytes, 0).ok_or_else(malformed)?;
+        let body_at = HEADER_SIZE as usize;
+        let task = |kind| {
+            Record::Task(TaskEvent {
+                cpu,
+                seq: header.seq,
+                ts_ns: header.ts_ns,
+                pid: header.pid,
+                tid: header.tid,
+                kind,
+            })
+        };
+        match header.kind {
+            record_kind::SYSCALL | record_kind::SYSCALL_NO_RETURN => {
+                let SyscallParts {
+                    body,
+                    entered_ns,
+                    args,
+                    captures: data,
+                } = syscall_parts(&header, bytes).ok_or_else(malformed)?;
+                let mut captures = Vec::new();
+                each_capture(data, |c, bytes| {
+                    captures.push(Capture {
+                        name: self.capture_name(body.nr, c.id).to_owned(),
+                        len: c.orig_len,
+                        truncated: c.flags & capture_result::TRUNCATED != 0,
+                        bytes: bytes.to_vec(),
+                    })
+                })
+                .ok_or_else(malformed)?;
+                let flags = u32::from(header.flags & RULE_FLAGS_MASK);
+                if flags & rule_flags::EXEC != 0
+                    && let Some(exec) = self.exec_details.remove(&header.tid)
+                {
+                    let (path_name, argv_name) = self.exec_capture_names(body.nr);
+                    captures.retain(|c| c.name != path_name);
+                    captures.push(Capture {
+                        name: path_name.to_owned(),
+                        len: exec.path.len() as u64,
+                        truncated: false,
+                        bytes: exec.path,
+                    });
+                    captures.push(Capture {
+                        name: argv_name.to_owned(),
+                        len: u64::from(exec.argv_full_len),
+                        truncated: (exec.argv.len() as u64) < u64::from(exec.argv_full_len),
+                        bytes: exec.argv,
+                    });
+                }
+                Ok(Record::Syscall(SyscallEvent {
+                    returned: header.kind == record_kind::SYSCALL,
+                    rule_flags: flags,
+                    cpu,
+                    seq: header.seq,
+                    ts_ns: header.ts_ns,
+                    pid: header.pid,
+                    tid: header.tid,
+                    nr: body.nr,
+                    ret: body.ret,
+                    ret_addr: body.ret_addr,
+                    args,
+                    comm: self.comm(header.tid),
+                    captures,
+                    // exit and exit_group never return: they have no duration.
+                    duration_ns: entered_ns
+                        .filter(|&at| {
+                            header.kind == record_kind::SYSCALL && at != 0 && at <= header.ts_ns
+                        })
+                        .map(|at| header.ts_ns - at),
+                }))
+            }
+            record_kind::EXEC => {
+                let body: ExecBody = read(bytes, body_at).ok_or_else(malformed)?;
+                let strings = body_at + size_of::<ExecBody>();
+                let path_end = strings + usize::from(body.path_len);
+                let argv_end = path_end + usize::from(body.argv_len);
+                let path = bytes.get(strings..path_end).ok_or_else(malformed)?;
+                let argv = bytes.get(path_end..argv_end).ok_or_else(malformed)?;
+                if body.old_tid != header.tid {
+                    self.comms.remove(&body.old_tid);
+                }
+                self.comms.insert(header.tid, c_string(&body.comm));
+                self.exec_details.insert(
+                    header.tid,
+                    ExecDetails {
+                        path: c_string(path),
+                        argv: argv.to_vec(),
+                        argv_full_len: body.argv_full_len,
+                    },
+                );
+                Ok(task(TaskEventKind::Exec {
+                    old_tid: body.old_tid,
+                }))
+            }
+            record_kind::FORK => {
+                let body: ForkBody = read(bytes, body_at).ok_or_else(malformed)?;
+                let comm = self.comm(header.tid);
+                self.comms.insert(body.child_tid, comm);
+                Ok(task(TaskEventKind::Fork {
+                    child_tid: body.child_tid,
+                    child_pid: body.child_pid,
+                }))
+            }
+            record_kind::COMM => {
+                let body: CommBody = read(bytes, body_at).ok_or_else(malformed)?;
+                let comm = c_string(&body.comm);
+                self.comms.insert(header.tid, comm.clone());
+                Ok(task(TaskEventKind::Rename { comm }))
+            }
+            record_kind::EXIT => {
+                let body: ExitBody = read(bytes, body_at).ok_or_else(malformed)?;
+                self.comms.remove(&header.tid);
+                self.exec_details.remove(&header.tid);
+                Ok(task(TaskEventKind::Exit {
+                    code: body.exit_code,
+                }))
+            }
+            _ => Err(malformed()),
+        }
+    }
+}
+
+/// Kernel records as the eBPF program writes them, built in userspace: for tests and for
+/// the fuzzer's seeds, which need chunks the recorder could have written.
+pub mod build {
+    use syscord_common::{
+        CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE, RECORD_ALIGN,
+        RecordHeader, SyscallBody, capture_result, record_kind, syscall_layout,
+    };
+
+    fn bytes_of<T: Copy>(value: &T) -> &[u8] {
+        // SAFETY: plain repr(C) structs with explicit padding, viewed as bytes.
+        unsafe { std::slice::from_raw_parts((value as *const T).cast(), size_of::<T>()) }
+    }
+
+    fn pad(bytes: &mut Vec<u8>) {
+        while !bytes.len().is_multiple_of(RECORD_ALIGN as usize) {
+            bytes.push(0);
+        }
+    }
+
+    fn record(
+        kind: u16,
+        flags: u16,
+        seq: u64,
+        ts_ns: u64,
+        pid: u32,
+        tid: u32,
+        body: &[u8],
+    ) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let len = (HEADER_SIZE as usize + body.len()).div_ceil(8) * 8;
+        let header = RecordHeader {
+            len: len as u32,
+            kind,
+            flags,
+            seq,
+            ts_ns,
+            pid,
+            tid,
+        };
+        bytes.extend_from_slice(bytes_of(&header));
+        bytes.extend_from_slice(body);
+        pad(&mut bytes);
+        bytes
+    }
+
+    /// A capture: its id in the handler, the original length, and the bytes kept.
+    pub struct RawCapture<'a> {
+        pub id: u8,
+        pub orig_len: u64,
+        pub bytes: &'a [u8],
+    }
+
+    /// A syscall record that returned (`returned`) or never did.
+    #[allow(clippy::too_many_arguments)]
+    pub fn syscall(
+        seq: u64,
+        ts_ns: u64,
+        pid: u32,
+        tid: u32,
+        nr: u32,
+        ret: i64,
+        args: &[u64],
+        captures: &[RawCapture<'_>],
+        rule_flags: u16,
+        entered_ns: Option<u64>,
+    ) -> Vec<u8> {
+        let mut data = Vec::new();
+        for c in captures {
+            let header = CaptureHeader {
+                id: c.id,
+                flags: if (c.bytes.len() as u64) < c.orig_len {
+                    capture_result::TRUNCATED
+                } else {
+                    0
+                },
+                _pad: 0,
+                data_len: c.bytes.len() as u32,
+                orig_len: c.orig_len,
+            };
+            data.extend_from_slice(bytes_of(&header));
+            data.extend_from_slice(c.bytes);
+            pad(&mut data);
+        }
+        let body = SyscallBody {
+            nr,
+            data_len: data.len() as u32,
+            ret,
+            ret_addr: 0x7000_1000,
+        };
+        let mut flags = rule_flags | ((args.len() as u16) << syscall_layout::ARGS_SHIFT);
+        let mut rest = bytes_of(&body).to_vec();
+        if let Some(at) = entered_ns {
+            flags |= syscall_layout::TIMED;
+            rest.extend_from_slice(&at.to_le_bytes());
+        }
+        rest.extend_from_slice(&data);
+        for a in args {
+            rest.extend_from_slice(&a.to_le_bytes());
+        }
+        record(record_kind::SYSCALL, flags, seq, ts_ns, pid, tid, &rest)
+    }
+
+    pub fn fork(
+        seq: u64,
+        ts_ns: u64,
+        pid: u32,
+        tid: u32,
+        child_pid: u32,
+        child_tid: u32,
+    ) -> Vec<u8> {
+        let body = ForkBody {
+            child_tid,
+            child_pid,
+        };
+        record(record_kind::FORK, 0, seq, ts_ns, pid, tid, bytes_of(&body))
+    }
+
+    fn comm_bytes(name: &[u8]) -> [u8; 16] {
+        let mut comm = [0u8; 16];
+        comm[..name.len().min(15)].copy_from_slice(&name[..name.len().min(15)]);
+        comm
+    }
+
+    pub fn rename(seq: u64, ts_ns: u64, pid: u32, tid: u32, name: &[u8]) -> Vec<u8> {
+        let body = CommBody {
+            comm: comm_bytes(name),
+        };
+        record(record_kind::COMM, 0, seq, ts_ns, pid, tid, bytes_of(&body))
+    }
+
+    pub fn exec(seq: u64, ts_ns: u64, pid: u32, tid: u32, path: &[u8], argv: &[u8]) -> Vec<u8> {
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        let body = ExecBody {
+            old_tid: tid,
+            path_len: path.len() as u16,
+            argv_len: argv.len() as u16,
+            argv_full_len: argv.len() as u32,
+            _pad: 0,
+            comm: comm_bytes(name),
+        };
+        let mut rest = bytes_of(&body).to_vec();
+        rest.extend_from_slice(path);
+        rest.extend_from_slice(argv);
+        record(record_kind::EXEC, 0, seq, ts_ns, pid, tid, &rest)
+    }
+
+    pub fn exit(seq: u64, ts_ns: u64, pid: u32, tid: u32, code: u32) -> Vec<u8> {
+        let body = ExitBody {
+            exit_code: code,
+            _pad: 0,
+        };
+        record(record_kind::EXIT, 0, seq, ts_ns, pid, tid, bytes_of(&body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{build::*, *};
+
+    const GETPPID: u32 = 110;
+    const READ: u32 = 0;
+    const EXECVE: u32 = 59;
+
+    fn chunk(spans: &[(u32, Vec<Vec<u8>>)], names: &[(u32, u32, &[u8])]) -> KernelChunk {
+        let mut chunk = KernelChunk::default();
+        for (pid, tid, comm) in names {
+            chunk.push_name(*pid, *tid, comm);
+        }
+        for (cpu, records) in spans {
+            let at = chunk.open_span(*cpu);
+            let bytes: Vec<u8> = records.concat();
+            chunk.extend(&bytes);
+            let syscalls = records
+                .iter()
+                .filter(|r| u16::from_le_bytes([r[4], r[5]]) == record_kind::SYSCALL)
+                .count();
+            chunk.close_span(at, bytes.len(), records.len() as u32, syscalls as u64);
+        }
+        chunk
+    }
+
+    fn decode(decoder: &mut KernelDecoder, chunk: &KernelChunk) -> Vec<Record> {
+        decoder
+            .decode(chunk.raw(), chunk.records())
+            .expect("a valid chunk")
+    }
+
+    #[test]
+    fn cpus_merge_by_time_and_gaps_become_loss_markers() {
+        let mut d = KernelDecoder::new(Arch::X86_64, 2, true);
+        let c = chunk(
+            &[
+                (
+                    0,
+                    vec![
+                        syscall(1, 100, 7, 7, GETPPID, 1, &[], &[], 0, None),
+                        // 2 and 3 were lost on CPU 0.
+                        syscall(4, 300, 7, 7, GETPPID, 1, &[], &[], 0, None),
+                    ],
+                ),
+                (
+                    1,
+                    vec![syscall(1, 200, 7, 8, GETPPID, 1, &[], &[], 0, None)],
+                ),
+            ],
+            &[(7, 7, b"main"), (7, 8, b"worker")],
+        );
+        let records = decode(&mut d, &c);
+        let summary: Vec<(u64, Option<(u32, u64)>)> = records
+            .iter()
+            .map(|r| match r {
+                Record::Syscall(e) => (e.ts_ns, Some((e.tid, e.seq))),
+                Record::Lost { ts_ns, .. } => (*ts_ns, None),
+                Record::Task(_) => panic!("no task events here"),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (100, Some((7, 1))),
+                (200, Some((8, 1))),
+                (300, None),
+                (300, Some((7, 4)))
+            ]
+        );
+        assert!(matches!(
+            records[2],
+            Record::Lost {
+                cpu: 0,
+                first_seq: 2,
+                count: 2,
+                ..
+            }
+        ));
+        let Record::Syscall(worker) = &records[1] else {
+            unreachable!()
+        };
+        assert_eq!(worker.comm, b"worker");
+        // The kernel numbered two more on CPU 1 before recording ended: lost at the end.
+        let tail = d.tail_losses(&[4, 3]);
+        assert_eq!(tail.len(), 1);
+        assert!(matches!(
+            tail[0],
+            Record::Lost {
+                cpu: 1,
+                first_seq: 2,
+                count: 2,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn arguments_captures_and_entry_times_come_back() {
+        let mut d = KernelDecoder::new(Arch::X86_64, 1, true);
+        let c = chunk(
+            &[(
+                0,
+                vec![syscall(
+                    1,
+                    1_000,
+                    7,
+                    7,
+                    READ,
+                    3,
+                    &[3, 0x1000, 4096],
+                    &[RawCapture {
+                        id: 0,
+                        orig_len: 3,
+                        bytes: b"abc",
+                    }],
+                    0,
+                    Some(400),
+                )],
+            )],
+            &[],
+        );
+        let records = decode(&mut d, &c);
+        let Record::Syscall(e) = &records[0] else {
+            panic!("{records:?}")
+        };
+        assert_eq!(e.args, [3, 0x1000, 4096, 0, 0, 0]);
+        assert_eq!(e.ret, 3);
+        assert_eq!(e.duration_ns, Some(600));
+        assert_eq!(e.captures.len(), 1);
+        assert_eq!(e.captures[0].name, "buf");
+        assert_eq!(e.captures[0].bytes, b"abc");
+        assert!(!e.captures[0].truncated);
+    }
+
+    #[test]
+    fn execs_name_the_thread_and_give_execve_its_path_and_argv() {
+        let mut d = KernelDecoder::new(Arch::X86_64, 1, true);
+        let c = chunk(
+            &[(
+                0,
+                vec![
+                    exec(1, 10, 7, 7, b"/bin/ls", b"ls\0-l\0"),
+                    syscall(2, 11, 7, 7, EXECVE, 0, &[0, 0, 0], &[], 2, None),
+                    fork(3, 12, 7, 7, 9, 9),
+                    rename(4, 13, 7, 7, b"renamed"),
+                    syscall(5, 14, 7, 7, GETPPID, 1, &[], &[], 0, None),
+                    exit(6, 15, 7, 7, 0),
+                ],
+            )],
+            &[],
+        );
+        let records = decode(&mut d, &c);
+        let Record::Syscall(execve) = &records[1] else {
+            panic!("{records:?}")
+        };
+        assert_eq!(execve.comm, b"ls");
+        assert_eq!(execve.rule_flags, rule_flags::EXEC);
+        let names: Vec<&str> = execve.captures.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["filename", "argv"]);
+        assert_eq!(execve.captures[0].bytes, b"/bin/ls");
+        assert_eq!(execve.captures[1].bytes, b"ls\0-l\0");
+        let Record::Syscall(after) = &records[4] else {
+            panic!("{records:?}")
+        };
+        assert_eq!(after.comm, b"renamed");
+        // The child took its parent's name at the fork.
+        assert_eq!(d.comm(9), b"ls");
+        assert!(matches!(
+            records[5],
+            Record::Task(TaskEvent {
+                kind: TaskEventKind::Exit { code: 0 },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_recording_read_from_a_later_part_has_no_gap_at_its_start() {
+        let mut d = KernelDecoder::new(Arch::X86_64, 1, false);
+        let c = chunk(
+            &[(
+                0,
+                vec![syscall(500, 10, 7, 7, GETPPID, 1, &[], &[], 0, None)],
+            )],
+            &[],
+        );
+        let records = decode(&mut d, &c);
+        assert_eq!(records.len(), 1, "{records:?}");
+    }
+
+    #[test]
+    fn damaged_chunks_are_errors_not_panics() {
+        let mut d = KernelDecoder::new(Arch::X86_64, 2, true);
+        let c = chunk(
+            &[(
+                1,
+                vec![
+                    syscall(1, 10, 7, 7, READ, 3, &[3, 0, 9], &[], 0, None),
+                    exit(2, 11, 7, 7, 0),
+                ],
+            )],
+            &[(7, 7, b"x")],
+        );
+        let raw = c.raw();
+        for cut in 0..raw.len() {
+            assert!(d.decode(&raw[..cut], c.records()).is_err(), "cut at {cut}");
+        }
+        assert!(d.decode(raw, c.records() + 1).is_err(), "another count");
+        for at in 0..raw.len() {
+            let mut bad = raw.to_vec();
+            bad[at] ^= 0xff;
+            let mut d = KernelDecoder::new(Arch::X86_64, 2, true);
+            // Anything but a panic.
+            let _ = d.decode(&bad, c.records());
+        }
+        // A span of a CPU the header does not have.
+        let other = chunk(&[(5, vec![exit(1, 1, 7, 7, 0)])], &[]);
+        assert!(d.decode(other.raw(), 1).is_err());
+    }
+}
