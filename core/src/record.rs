@@ -316,7 +316,8 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         output,
         initial_names,
         options.rotation.is_some(),
-    );
+    )
+    .map_err(output_error)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(DrainProgress::default());

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use syscord::format::{
-    CHUNK_END, Capture, Header, Record, Summary, SyscallEvent, TaskEvent, TaskEventKind, Writer,
+    CHUNK_END, Capture, Header, KernelChunk, Record, Summary, SyscallEvent, TaskEvent,
+    TaskEventKind, Writer,
+    kernel_records::{self, RawCapture},
 };
 use syscord_arch::{Arch, SyscallTable};
 use syscord_handlers::decode::Decoder;
@@ -29,6 +31,8 @@ fn main() {
         ("aarch64-killed", recording(Arch::Aarch64, 2, false)),
         ("riscv64-finished", recording(Arch::Riscv64, 1, true)),
         ("riscv64-empty", recording(Arch::Riscv64, 0, true)),
+        ("x86_64-kernel-finished", kernel_recording(Arch::X86_64, true)),
+        ("aarch64-kernel-killed", kernel_recording(Arch::Aarch64, false)),
     ];
     for (name, file) in &files {
         // Mode 0: the file as it is.
@@ -88,6 +92,99 @@ fn recording(arch: Arch, rounds: u64, finish: bool) -> Vec<u8> {
             end_wall_ns: 1_700_000_000_100_000_000,
             end_boot_ns: ts,
             exit_status: Some(0),
+            ..Default::default()
+        };
+        writer.finish(&summary).expect("write to memory");
+    } else {
+        drop(writer);
+    }
+    file
+}
+
+/// What a version 2 recorder writes: kernel chunks of ring records from two CPUs (an exec
+/// and its execve, calls with captures, a fork, a rename, a gap in CPU 1's numbers, an
+/// exit), with a thread name item, and the end chunk or not.
+fn kernel_recording(arch: Arch, finish: bool) -> Vec<u8> {
+    let header = Header {
+        arch,
+        kernel_release: "6.12.0-seed".into(),
+        hostname: "seed".into(),
+        start_wall_ns: 1_700_000_000_000_000_000,
+        start_boot_ns: 1_000_000,
+        snap_len: 256,
+        command: vec!["cat".into(), "/etc/hostname".into()],
+        target: "command".into(),
+        filter: None,
+        syscord_version: "0.1.0".into(),
+        cpus: 2,
+        part: 0,
+    };
+    let table = SyscallTable::of(arch);
+    let nr = |name: &str| table.number(name).unwrap_or_else(|| panic!("{name} on {arch:?}"));
+    let capture = |bytes: &'static [u8]| RawCapture {
+        id: 0,
+        orig_len: bytes.len() as u64,
+        bytes,
+    };
+    let (pid, tid) = (100, 100);
+    let cpu0 = [
+        kernel_records::exec(1, 2_000, pid, tid, b"/usr/bin/cat", b"cat\0/etc/hostname\0"),
+        kernel_records::syscall(2, 2_100, pid, tid, nr("execve"), 0, &[1, 2, 3], &[], 2, None),
+        kernel_records::syscall(
+            3,
+            2_200,
+            pid,
+            tid,
+            nr("openat"),
+            3,
+            &[(-100i64) as u64, 0x1000, 0, 0],
+            &[capture(b"/etc/hostname")],
+            0,
+            None,
+        ),
+        kernel_records::syscall(
+            4,
+            2_300,
+            pid,
+            tid,
+            nr("read"),
+            5,
+            &[3, 0x4000, 4096],
+            &[capture(b"host\n")],
+            0,
+            Some(2_250),
+        ),
+        kernel_records::fork(5, 2_400, pid, tid, 101, 101),
+    ];
+    let cpu1 = [
+        kernel_records::rename(1, 2_500, 101, 101, b"worker"),
+        // Numbers 2 to 4 were lost.
+        kernel_records::syscall(5, 2_600, 101, 101, nr("getppid"), 100, &[], &[], 0, None),
+        kernel_records::exit(6, 2_700, 101, 101, 0),
+    ];
+    let mut chunk = KernelChunk::default();
+    chunk.push_name(pid, tid, b"sh");
+    for (cpu, records) in [(0, &cpu0[..]), (1, &cpu1[..])] {
+        let at = chunk.open_span(cpu);
+        let bytes = records.concat();
+        chunk.extend(&bytes);
+        let syscalls = records
+            .iter()
+            .filter(|r| u16::from_le_bytes([r[4], r[5]]) == 1)
+            .count();
+        chunk.close_span(at, bytes.len(), records.len() as u32, syscalls as u64);
+    }
+    let mut file = Vec::new();
+    let mut writer = Writer::new(&mut file, &header).expect("write to memory");
+    writer.write_kernel(&chunk).expect("write to memory");
+    if finish {
+        let summary = Summary {
+            records: writer.records(),
+            lost_records_per_cpu: vec![0, 3],
+            end_wall_ns: 1_700_000_000_100_000_000,
+            end_boot_ns: 3_000,
+            exit_status: Some(0),
+            last_seq_per_cpu: vec![7, 6],
             ..Default::default()
         };
         writer.finish(&summary).expect("write to memory");

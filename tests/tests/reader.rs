@@ -427,3 +427,109 @@ fn a_flipped_byte_is_corruption_and_what_precedes_it_is_shown() {
     chunk_magic[second.start] = b'X';
     fails(&scratch, "chunk-magic", &chunk_magic, "bad chunk magic");
 }
+
+/// A kernel record of thread 42 on CPU 0, laid out as docs/format.md says: the 32-byte
+/// header, then `body`.
+fn kernel_record(kind: u16, flags: u16, seq: u64, ts_ns: u64, body: &[u8]) -> Vec<u8> {
+    let len = (32 + body.len()).div_ceil(8) * 8;
+    let mut out = Vec::new();
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(&kind.to_le_bytes());
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&ts_ns.to_le_bytes());
+    out.extend_from_slice(&42u32.to_le_bytes());
+    out.extend_from_slice(&42u32.to_le_bytes());
+    out.extend_from_slice(body);
+    out.resize(len, 0);
+    out
+}
+
+#[test]
+fn a_version_2_file_written_from_the_document_reads() {
+    let scratch = Scratch::new("reader-v2");
+    let mut bytes = recording().bytes[..recording().header.end].to_vec();
+    bytes[8] = 2; // version 2: the JSON and its checksum are unchanged
+    let ts = 1_001_000_000u64;
+    // getpid = 42: no arguments, no captures.
+    let mut getpid = Vec::new();
+    getpid.extend_from_slice(&(X86_64_GETPID as u32).to_le_bytes());
+    getpid.extend_from_slice(&0u32.to_le_bytes()); // data_len
+    getpid.extend_from_slice(&42i64.to_le_bytes());
+    getpid.extend_from_slice(&0x40_1000u64.to_le_bytes());
+    // openat(AT_FDCWD, "/nonexistent", 0, 0) = -ENOENT: a capture, then four arguments.
+    let path = b"/nonexistent";
+    let mut capture = vec![0u8, 0, 0, 0];
+    capture.extend_from_slice(&(path.len() as u32).to_le_bytes());
+    capture.extend_from_slice(&(path.len() as u64).to_le_bytes());
+    capture.extend_from_slice(path);
+    capture.resize(capture.len().div_ceil(8) * 8, 0);
+    let mut openat = Vec::new();
+    openat.extend_from_slice(&(X86_64_OPENAT as u32).to_le_bytes());
+    openat.extend_from_slice(&(capture.len() as u32).to_le_bytes());
+    openat.extend_from_slice(&(-ENOENT).to_le_bytes());
+    openat.extend_from_slice(&0x40_1000u64.to_le_bytes());
+    openat.extend_from_slice(&capture);
+    for arg in [AT_FDCWD as u64, 0x1000, 0, 0] {
+        openat.extend_from_slice(&arg.to_le_bytes());
+    }
+    let records = [
+        kernel_record(1, 0, 1, ts, &getpid),
+        // Four arguments (flag bits 8-10).
+        kernel_record(1, 4 << 8, 2, ts + 1_000, &openat),
+    ]
+    .concat();
+    let mut raw = vec![2u8]; // a thread name: pid, tid, length, name
+    raw.extend_from_slice(&42u32.to_le_bytes());
+    raw.extend_from_slice(&42u32.to_le_bytes());
+    raw.push(4);
+    raw.extend_from_slice(b"demo");
+    raw.push(1); // a span of CPU 0
+    raw.extend_from_slice(&0u32.to_le_bytes());
+    raw.extend_from_slice(&(records.len() as u32).to_le_bytes());
+    raw.extend_from_slice(&records);
+    chunk(&mut bytes, 3, 2, &raw);
+    // The kernel numbered a third event on CPU 0, lost at the end.
+    let summary = json!({
+        "records": 2,
+        "lost_records_per_cpu": [1],
+        "lost_tasks": 0,
+        "end_wall_ns": 1_700_000_000_010_000_000u64,
+        "end_boot_ns": ts + 10_000,
+        "exit_status": 0,
+        "last_seq_per_cpu": [3],
+    });
+    chunk(&mut bytes, 2, 0, &serde_json::to_vec(&summary).unwrap());
+    let path_on_disk = scratch.path("v2.rec");
+    std::fs::write(&path_on_disk, &bytes).unwrap();
+
+    let out = run("dump", &[], &path_on_disk);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dump = text(&out.stdout);
+    let lines: Vec<&str> = dump.lines().collect();
+    assert_eq!(lines.len(), 3, "{dump}");
+    assert!(lines[0].ends_with("42/42 demo getpid() = 42"), "{dump}");
+    assert!(
+        lines[1].ends_with(
+            "42/42 demo openat(AT_FDCWD, \"/nonexistent\", O_RDONLY, 0) = -1 ENOENT (No such file or directory)"
+        ),
+        "{dump}"
+    );
+    assert!(
+        lines[2].ends_with("--- 1 records lost on CPU 0 (sequence 3..3) ---"),
+        "{dump}"
+    );
+    let out = run("dump", &["--format", "json"], &path_on_disk);
+    let json: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(json.len(), 3, "{json:?}");
+    assert_eq!(
+        json[1]["args"],
+        json!([AT_FDCWD as u64, 0x1000, 0, 0, 0, 0])
+    );
+    assert_eq!(json[2]["event"], "lost");
+    assert_eq!(json[2]["first_seq"], 3);
+    assert_eq!(json[2]["lost"], 1);
+}

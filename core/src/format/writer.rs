@@ -11,10 +11,6 @@ pub const CHUNK_TARGET: usize = 1 << 20;
 
 /// zstd level of encoded records chunks.
 const ZSTD_LEVEL: i32 = 1;
-/// zstd level of kernel chunks, compressed as the recording runs: the output thread must
-/// compress faster than the traced tasks make records, at a fraction of their cost (see
-/// README, "Performance").
-const KERNEL_ZSTD_LEVEL: i32 = -3;
 
 /// Writes a recording: the header at once, then a chunk whenever enough records gathered.
 pub struct Writer<W: Write> {
@@ -25,7 +21,6 @@ pub struct Writer<W: Write> {
     records: u64,
     bytes_written: u64,
     compressor: zstd::bulk::Compressor<'static>,
-    kernel_compressor: zstd::bulk::Compressor<'static>,
 }
 
 impl<W: Write> Writer<W> {
@@ -48,7 +43,6 @@ impl<W: Write> Writer<W> {
             records: 0,
             bytes_written: head.len() as u64,
             compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
-            kernel_compressor: zstd::bulk::Compressor::new(KERNEL_ZSTD_LEVEL)?,
         })
     }
 
@@ -69,15 +63,22 @@ impl<W: Write> Writer<W> {
         self.records
     }
 
-    /// Compresses and writes a kernel chunk.
+    /// Writes a kernel chunk, compressed by whoever filled it or else here.
     pub fn write_kernel(&mut self, chunk: &KernelChunk) -> io::Result<()> {
         if chunk.is_empty() {
             return Ok(());
         }
         // Records pushed here and kernel records do not mix within a chunk.
         self.flush_chunk()?;
-        let stored = self.kernel_compressor.compress(chunk.raw())?;
-        self.write_stored(CHUNK_KERNEL, chunk.raw().len(), &stored, chunk.records())?;
+        let compressed;
+        let stored = match chunk.stored() {
+            Some(stored) => stored,
+            None => {
+                compressed = self.compressor.compress(chunk.raw())?;
+                &compressed
+            }
+        };
+        self.write_stored(CHUNK_KERNEL, chunk.raw().len(), stored, chunk.records())?;
         self.records += chunk.syscalls();
         Ok(())
     }
