@@ -183,8 +183,6 @@ impl Output {
     /// Closes the current part (its end chunk says the recording goes on) and starts the
     /// next, removing the oldest beyond `keep`.
     fn rotate(&mut self, rotation: Rotation) -> io::Result<()> {
-        let flushed = self.writer.flush_chunk();
-        self.keep_complete_chunks(flushed)?;
         let next = Self::open_part(&self.base, &self.header, self.part + 1)?;
         let closed = std::mem::replace(&mut self.writer, next);
         self.records_before += closed.records();
@@ -219,12 +217,6 @@ impl Output {
         Ok(())
     }
 
-    /// Writes the records pushed so far as a chunk, even a small one.
-    pub fn flush_chunk(&mut self) -> io::Result<()> {
-        let flushed = self.writer.flush_chunk();
-        self.keep_complete_chunks(flushed)
-    }
-
     /// Syscall records written so far, in every part.
     pub fn records(&self) -> u64 {
         self.records_before + self.writer.records()
@@ -244,9 +236,7 @@ impl Output {
     }
 
     /// Writes the last records and the end chunk, and syncs; says what is on disk.
-    pub fn finish(mut self, summary: &Summary) -> io::Result<Written> {
-        let flushed = self.writer.flush_chunk();
-        self.keep_complete_chunks(flushed)?;
+    pub fn finish(self, summary: &Summary) -> io::Result<Written> {
         let file = close(self.writer, summary)?;
         if self.part == 0 {
             return Ok(Written {

@@ -136,6 +136,13 @@ impl Probes {
             task_pid: field("task_struct", "pid")?,
             task_tgid: field("task_struct", "tgid")?,
             task_exit_code: field("task_struct", "exit_code")?,
+            task_cpu: match (
+                btf.field_offset("task_struct", "thread_info"),
+                btf.field_offset("thread_info", "cpu"),
+            ) {
+                (Ok(info), Ok(cpu)) => info + cpu,
+                _ => field("task_struct", "cpu")?,
+            },
             task_mm: field("task_struct", "mm")?,
             mm_arg_start: field("mm_struct", "arg_start")?,
             mm_arg_end: field("mm_struct", "arg_end")?,

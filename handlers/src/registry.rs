@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use syscord_arch::{Arch, SyscallTable};
 use syscord_common::{
     CaptureRule, MAX_CAPTURES, MAX_SYSCALLS, SyscallRule, capture_flags, capture_kind,
-    capture_when, len_from,
+    capture_when, len_from, rule_flags,
 };
 
 use crate::{Class, Handler, Kind, Len, Ptr, Role, Value, all};
@@ -81,7 +81,7 @@ impl Registry {
     pub fn rules(&self, policy: &Policy) -> Vec<SyscallRule> {
         // Numbers without a handler keep all six argument registers.
         let unknown = SyscallRule {
-            nargs: 6,
+            flags: 6 << rule_flags::ARGS_SHIFT,
             ..Default::default()
         };
         let mut rules = vec![unknown; MAX_SYSCALLS as usize];
@@ -115,8 +115,7 @@ pub fn capture_when(class: Class, role: Role, policy: &Policy) -> u8 {
 
 fn rule_for(handler: &Handler, arch: Arch, policy: &Policy) -> SyscallRule {
     let mut rule = SyscallRule {
-        flags: handler.flags,
-        nargs: handler.args.len() as u16,
+        flags: handler.flags | ((handler.args.len() as u32) << rule_flags::ARGS_SHIFT),
         ..Default::default()
     };
     let mut n = 0;
@@ -185,7 +184,7 @@ fn rule_for(handler: &Handler, arch: Arch, policy: &Policy) -> SyscallRule {
         rule.captures[n] = r;
         n += 1;
     }
-    rule.ncaptures = n as u16;
+    rule.ncaptures = n as u32;
     rule
 }
 

@@ -344,7 +344,12 @@ impl KernelDecoder {
             let header: RecordHeader =
                 read(span, 0).ok_or(FormatError::Corrupt("a kernel record is cut short"))?;
             if !plausible(&header) || header.len as usize > span.len() {
-                return Err(FormatError::Corrupt("a kernel record is malformed"));
+                return Err(FormatError::BadRecord(format!(
+                    "CPU {cpu}: a record header says kind {}, {} bytes, with {} bytes left in its span",
+                    header.kind,
+                    header.len,
+                    span.len()
+                )));
             }
             let (bytes, after) = span.split_at(header.len as usize);
             span = after;
@@ -396,8 +401,14 @@ impl KernelDecoder {
 
     /// One kernel record as a file record, keeping names and exec details up to date.
     fn record(&mut self, cpu: u32, bytes: &[u8]) -> Result<Record, FormatError> {
-        let malformed = || FormatError::Corrupt("a kernel record is malformed");
-        let header: RecordHeader = read(bytes, 0).ok_or_else(malformed)?;
+        let header: RecordHeader =
+            read(bytes, 0).ok_or(FormatError::Corrupt("a kernel record is cut short"))?;
+        let malformed = || {
+            FormatError::BadRecord(format!(
+                "kernel record {} of CPU {cpu} (kind {}, {} bytes, flags {:#x}) does not hold what its kind says",
+                header.seq, header.kind, header.len, header.flags,
+            ))
+        };
         let body_at = HEADER_SIZE as usize;
         let task = |kind| {
             Record::Task(TaskEvent {

@@ -59,6 +59,9 @@ pub enum FormatError {
     Truncated(&'static str),
     #[error("recording is corrupt: {0}")]
     Corrupt(&'static str),
+    /// A kernel record that is not what its kind says, and why.
+    #[error("{0}")]
+    BadRecord(String),
     #[error("recording is corrupt: chunk at byte {offset}: {what}")]
     CorruptChunk { offset: u64, what: String },
     /// An error in one file of a rotated recording.

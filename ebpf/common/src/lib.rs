@@ -23,6 +23,11 @@ pub mod rule_flags {
     /// A successful call also "returns" 0 in the new child (fork, vfork, clone, clone3); that
     /// return is not a syscall the child made, so it is not recorded.
     pub const CHILD_RETURNS_ZERO: u32 = 1 << 2;
+    /// Bits 8-10: the argument registers recorded (the handler's count; 6 for a number
+    /// without a handler). The same bits as in a syscall record's header
+    /// ([`super::syscall_layout`]), so the program copies them as they are.
+    pub const ARGS_SHIFT: u32 = 8;
+    pub const ARGS_MASK: u32 = 7 << ARGS_SHIFT;
 }
 
 /// Captures per syscall, at most.
@@ -109,9 +114,7 @@ pub struct SyscallRule {
     /// Bits of [`rule_flags`].
     pub flags: u32,
     /// Captures in use, from the start of `captures`.
-    pub ncaptures: u16,
-    /// Argument registers recorded: the handler's count, 6 for numbers without one.
-    pub nargs: u16,
+    pub ncaptures: u32,
     pub captures: [CaptureRule; MAX_CAPTURES],
 }
 
@@ -559,6 +562,9 @@ pub struct Config {
     pub task_tgid: u32,
     /// Byte offset of `task_struct::exit_code`.
     pub task_exit_code: u32,
+    /// Byte offset of the CPU a task runs on, `task_struct::thread_info::cpu` (or
+    /// `task_struct::cpu` where thread_info has none): the ring the program writes to.
+    pub task_cpu: u32,
     /// Byte offset of `task_struct::mm`.
     pub task_mm: u32,
     /// Byte offsets of `mm_struct::arg_start` / `arg_end`.

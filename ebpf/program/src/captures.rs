@@ -208,7 +208,7 @@ pub fn capture_all(record: *mut u8, at: u64, rule: &SyscallRule, regs: *const u8
     };
     let mut used = 0u64;
     for i in 0..MAX_CAPTURES {
-        if i as u16 >= rule.ncaptures {
+        if i as u32 >= rule.ncaptures {
             break;
         }
         let c = &rule.captures[i];

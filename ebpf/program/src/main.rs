@@ -31,10 +31,10 @@ use aya_ebpf::{
 };
 use syscord_arch::regs::PtRegsLayout;
 use syscord_common::{
-    COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX, ExecBody, ExitBody,
-    ForkBody, HEADER_SIZE, MAX_SYSCALLS, SEGMENT_GUARD, SYSCALL_FIXED_MAX, SYSCALL_RECORD_SIZE,
-    SyscallBody, SyscallRule, follow, record_kind, rule_flags, syscall_captures_at, syscall_layout,
-    task_state,
+    CAPTURES_BOUND, COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX,
+    ExecBody, ExitBody, ForkBody, HEADER_SIZE, MAX_SYSCALLS, RECORD_ALIGN, SEGMENT_GUARD,
+    SYSCALL_FIXED_MAX, SYSCALL_RECORD_SIZE, SyscallBody, SyscallRule, follow, record_kind,
+    rule_flags, syscall_captures_at, syscall_layout, task_state,
 };
 
 #[cfg(bpf_target_arch = "x86_64")]
@@ -59,6 +59,7 @@ static CONFIG: Config = Config {
     task_pid: 0,
     task_tgid: 0,
     task_exit_code: 0,
+    task_cpu: 0,
     task_mm: 0,
     mm_arg_start: 0,
     mm_arg_end: 0,
@@ -149,8 +150,8 @@ fn rule_flags_of(nr: u32) -> u32 {
     RULES.get(nr).map_or(0, |rule| rule.flags)
 }
 
-/// Argument registers a number beyond the rule table is recorded with: all of them.
-const ALL_ARGS: u16 = 6;
+/// The rule flags of a number beyond the rule table: all six argument registers.
+const ALL_ARGS: u32 = 6 << rule_flags::ARGS_SHIFT;
 
 /// Writes a syscall record's body and entry time (with -T) after the header; returns the
 /// header flags that say what the record holds (the rule's, and its layout) and where its
@@ -163,16 +164,15 @@ fn fill_syscall(
     ret: i64,
     tid: u32,
     rule_flags: u32,
-    nargs: u16,
 ) -> (u32, u64) {
     let timed = config!(timing) != 0;
-    let layout = (u32::from(nargs & 7) << syscall_layout::ARGS_SHIFT)
+    // The rule's argument count is in the record's bits already.
+    let flags = rule_flags
         | if timed {
             u32::from(syscall_layout::TIMED)
         } else {
             0
         };
-    let flags = rule_flags | layout;
     // SAFETY: `record` points at a reservation of at least SYSCALL_FIXED_MAX bytes.
     unsafe {
         let body = record.add(HEADER_SIZE as usize) as *mut SyscallBody;
@@ -192,9 +192,9 @@ fn fill_syscall(
 
 /// Writes the argument registers at `at`, the end of the record, and returns the record's
 /// length. All six are written (one store each, wherever `at` is); the record's length
-/// keeps the rule's count, and the ones past it lie beyond the record.
+/// keeps the rule's count (in `flags`), and the ones past it lie beyond the record.
 #[inline(always)]
-fn put_args(record: *mut u8, at: u64, regs: *const u8, nargs: u16) -> u64 {
+fn put_args(record: *mut u8, at: u64, regs: *const u8, flags: u32) -> u64 {
     // SAFETY: the reservation holds six arguments after the body, entry time and captures.
     unsafe {
         *(record.add(at as usize) as *mut [u64; 6]) = [
@@ -206,7 +206,7 @@ fn put_args(record: *mut u8, at: u64, regs: *const u8, nargs: u16) -> u64 {
             reg(regs, PT_REGS.args[5]),
         ];
     }
-    at + 8 * u64::from(nargs & 7)
+    at + 8 * u64::from((flags & rule_flags::ARGS_MASK) >> rule_flags::ARGS_SHIFT)
 }
 
 /// With `record -T`: when each recorded thread entered its current syscall, by thread id
@@ -271,31 +271,36 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     }
     let Some(rule) = RULES.get(nr) else {
         // A number beyond the table: record the registers.
-        return record_plain(regs, nr, ret, 0, ALL_ARGS, pid_tgid);
+        return record_plain(regs, nr, ret, ALL_ARGS, pid_tgid);
     };
     if rule.flags & rule_flags::CHILD_RETURNS_ZERO != 0 && ret == 0 {
         return 0;
     }
     if rule.ncaptures == 0 {
-        return record_plain(regs, nr, ret, rule.flags, rule.nargs, pid_tgid);
+        return record_plain(regs, nr, ret, rule.flags, pid_tgid);
     }
     let Some(slot) = ring::reserve::<SEGMENT_GUARD>() else {
         return 0;
     };
-    let (flags, captures_at) = fill_syscall(
-        slot.record(),
-        regs,
-        nr,
-        ret,
-        pid_tgid as u32,
-        rule.flags,
-        rule.nargs,
-    );
+    let (flags, captures_at) =
+        fill_syscall(slot.record(), regs, nr, ret, pid_tgid as u32, rule.flags);
     let data_len = captures::capture_all(slot.record(), captures_at, rule, regs, ret);
-    let len = put_args(slot.record(), captures_at + data_len, regs, rule.nargs);
-    slot.header(len, record_kind::SYSCALL, flags, pid_tgid);
+    let body = slot.body::<SyscallBody>();
+    // The arguments go where the stored length says they are, as read back: on the riscv64
+    // guest (6.12) the length as computed, used as an offset, put them elsewhere in some
+    // records (the upper half of a 32-bit result is not always cleared there, where the
+    // JIT relies on the verifier to ask for it), while the length stored as a u32 was
+    // right. A load zero-extends; the mask tells the verifier the bound and the 8-byte
+    // alignment (riscv64's verifier checks that the stores are aligned).
     // SAFETY: the reservation holds the body.
-    unsafe { (*slot.body::<SyscallBody>()).data_len = data_len as u32 };
+    let data_len = unsafe {
+        (*body).data_len = data_len as u32;
+        u64::from(core::ptr::read_volatile(core::ptr::addr_of!(
+            (*body).data_len
+        ))) & (CAPTURES_BOUND - RECORD_ALIGN)
+    };
+    let len = put_args(slot.record(), captures_at + data_len, regs, flags);
+    slot.header(len, record_kind::SYSCALL, flags, pid_tgid);
     slot.commit(len);
     0
 }
@@ -338,27 +343,12 @@ fn record_name(pid_tgid: u64, comm: [u8; COMM_LEN]) {
 
 /// A syscall record with registers only: the common, fast case.
 #[inline(always)]
-fn record_plain(
-    regs: *const u8,
-    nr: u32,
-    ret: i64,
-    rule_flags: u32,
-    nargs: u16,
-    pid_tgid: u64,
-) -> i32 {
+fn record_plain(regs: *const u8, nr: u32, ret: i64, rule_flags: u32, pid_tgid: u64) -> i32 {
     let Some(slot) = ring::reserve::<SYSCALL_FIXED_MAX>() else {
         return 0;
     };
-    let (flags, at) = fill_syscall(
-        slot.record(),
-        regs,
-        nr,
-        ret,
-        pid_tgid as u32,
-        rule_flags,
-        nargs,
-    );
-    let len = put_args(slot.record(), at, regs, nargs);
+    let (flags, at) = fill_syscall(slot.record(), regs, nr, ret, pid_tgid as u32, rule_flags);
+    let len = put_args(slot.record(), at, regs, flags);
     slot.header(len, record_kind::SYSCALL, flags, pid_tgid);
     slot.commit(len);
     0
@@ -452,16 +442,14 @@ pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
     let regs = unsafe { bpf_task_pt_regs(task as *mut _) } as *const u8;
     if !regs.is_null() {
         let nr = syscall_nr(regs);
-        let (rule_flags, nargs) = RULES
-            .get(nr)
-            .map_or((0, ALL_ARGS), |rule| (rule.flags, rule.nargs));
+        let rule_flags = RULES.get(nr).map_or(ALL_ARGS, |rule| rule.flags);
         // exit and exit_group end here instead of at sys_exit.
         if rule_flags & rule_flags::NO_RETURN != 0
             && tasks::syscall_passes(state, nr, false)
             && let Some(slot) = ring::reserve::<SYSCALL_FIXED_MAX>()
         {
-            let (flags, at) = fill_syscall(slot.record(), regs, nr, 0, tid, rule_flags, nargs);
-            let len = put_args(slot.record(), at, regs, nargs);
+            let (flags, at) = fill_syscall(slot.record(), regs, nr, 0, tid, rule_flags);
+            let len = put_args(slot.record(), at, regs, flags);
             slot.header(len, record_kind::SYSCALL_NO_RETURN, flags, pid_tgid);
             slot.commit(len);
         }

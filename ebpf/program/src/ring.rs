@@ -5,7 +5,7 @@
 
 use aya_ebpf::{
     bindings::BPF_F_MMAPABLE,
-    helpers::{bpf_get_smp_processor_id, bpf_ktime_get_boot_ns},
+    helpers::{bpf_get_current_task_btf, bpf_ktime_get_boot_ns},
     macros::map,
     maps::Array,
 };
@@ -61,6 +61,21 @@ fn publish(head: *mut u64, value: u64) {
     }
 }
 
+/// The CPU this program runs on, from the current task: where the ring is that nothing
+/// else writes while the program runs. Not `bpf_get_smp_processor_id`, which on the riscv64
+/// guest's kernel (6.12) answered 0 on CPU 1 as well, so that both CPUs wrote ring 0 at
+/// once (a process pinned to CPU 1 with taskset was recorded as on CPU 0, and a syscall
+/// storm left records written over each other).
+#[inline(always)]
+fn this_cpu() -> u32 {
+    // SAFETY: the current task, valid for the whole program; the offset comes from the
+    // running kernel's BTF, and the verifier checks the load against it.
+    unsafe {
+        let task = bpf_get_current_task_btf() as *const u8;
+        *(task.add(config!(task_cpu) as usize) as *const u32)
+    }
+}
+
 #[inline(always)]
 fn segment(cpu: u32, position: u64) -> Option<*mut u8> {
     let per_cpu: u32 = config!(segments_per_cpu);
@@ -73,8 +88,7 @@ fn segment(cpu: u32, position: u64) -> Option<*mut u8> {
 #[inline(always)]
 pub fn reserve<const MAX: u64>() -> Option<Slot> {
     const { assert!(MAX <= SEGMENT_GUARD) };
-    // SAFETY: no preconditions.
-    let cpu = unsafe { bpf_get_smp_processor_id() };
+    let cpu = this_cpu();
     if cpu >= config!(cpus) {
         return None;
     }
@@ -112,8 +126,7 @@ pub fn reserve<const MAX: u64>() -> Option<Slot> {
 /// Counts a child of a traced thread that could not be followed.
 #[inline(always)]
 pub fn count_lost_task() {
-    // SAFETY: no preconditions.
-    let cpu = unsafe { bpf_get_smp_processor_id() };
+    let cpu = this_cpu();
     if let Some(meta) = RING_META.get_ptr_mut(cpu) {
         // SAFETY: this CPU's producer fields; see `reserve`.
         unsafe { (*meta).lost_tasks += 1 };
