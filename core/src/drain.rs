@@ -141,7 +141,7 @@ pub struct Drain {
     /// For chunks that fill fast, and for the others (see `FAST_CHUNK`).
     fast_compressor: zstd::bulk::Compressor<'static>,
     compressor: zstd::bulk::Compressor<'static>,
-    /// When the batch got its first bytes.
+    /// When the batch began: the send before, or the first pass that found it empty.
     batch_started: Instant,
 }
 
@@ -226,6 +226,7 @@ impl Drain {
         // Heads first, names second: a thread is marked only after its name was sent, so
         // every record below these heads comes from a thread whose name is now at hand.
         let heads: Vec<u64> = (0..self.rings.cpus()).map(|c| self.rings.head(c)).collect();
+        // An empty batch starts with this pass (not with the send before an idle spell).
         if self.batch.chunk.is_empty() {
             self.batch_started = Instant::now();
         }
@@ -373,6 +374,7 @@ impl Drain {
             &mut self.compressor
         };
         self.batch.chunk.compress(compressor)?;
+        self.batch_started = Instant::now();
         let batch = std::mem::replace(
             &mut self.batch,
             Batch {
