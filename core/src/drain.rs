@@ -48,6 +48,17 @@ const FAST_ZSTD_LEVEL: i32 = -10;
 /// fast level.
 const FAST_CHUNK: Duration = Duration::from_millis(250);
 
+/// How far behind the pass's start its watermark stays: a record is published within
+/// microseconds of taking its timestamp (the program cannot be preempted), so after this
+/// long none older can still appear, but on a virtual CPU descheduled in between.
+const WATERMARK_SLACK_NS: u64 = 2_000_000;
+
+fn boot_ns() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_BOOTTIME)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
+}
+
 /// How long records may wait in memory before they are written out as a chunk.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -223,6 +234,9 @@ impl Drain {
     /// Copies every record published since the last pass into the batch and gives the
     /// ring space back; returns the most bytes one ring held.
     fn pass(&mut self) -> io::Result<u64> {
+        // Before the heads: a record stamped before this (less the slack) is published by
+        // the time they are read, so this pass copies it if no earlier one did.
+        let watermark = boot_ns().saturating_sub(WATERMARK_SLACK_NS);
         // Heads first, names second: a thread is marked only after its name was sent, so
         // every record below these heads comes from a thread whose name is now at hand.
         let heads: Vec<u64> = (0..self.rings.cpus()).map(|c| self.rings.head(c)).collect();
@@ -242,6 +256,11 @@ impl Drain {
         let mut most = 0;
         for (cpu, &head) in heads.iter().enumerate() {
             most = most.max(self.copy(cpu, head)?);
+        }
+        // The reader hands records out in time order up to here. Only after records: an
+        // idle recording writes nothing.
+        if most > 0 {
+            self.batch.chunk.push_watermark(watermark);
         }
         Ok(most)
     }

@@ -1,9 +1,10 @@
 //! Time order on the reading side.
 //!
-//! The recorder writes records in time order already (it merges the per-CPU rings by
-//! timestamp). A record can still arrive late, when the virtual CPU that made it was
-//! descheduled between taking its timestamp and publishing it; a reorder window of 100 ms
-//! (and at most a million records) puts such stragglers back in place with bounded memory.
+//! The reader hands out each chunk's records in time order (it merges the per-CPU spans by
+//! timestamp). A record can still arrive late: when the virtual CPU that made it was
+//! descheduled between taking its timestamp and publishing it, or when a chunk ended between
+//! two CPUs' spans of one drain pass; a reorder window of 100 ms (and at most a million
+//! records) puts such stragglers back in place with bounded memory.
 
 use std::{cmp::Reverse, collections::BinaryHeap};
 

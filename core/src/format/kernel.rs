@@ -11,7 +11,11 @@
 //! raw  := item*
 //! item := 1:u8 cpu:u32 len:u32 records[len]        a span of one CPU's ring, in sequence order
 //!       | 2:u8 pid:u32 tid:u32 len:u8 comm[len]     a thread's name, known before its records
+//!       | 3:u8 ts:u64                               every record stamped before ts is in this
+//!                                                   chunk or an earlier one
 //! ```
+//! Records are handed out in time order: those stamped before the last watermark (item 3),
+//! sorted; the others wait for a later one, or the end of the recording.
 //! Records are the `#[repr(C)]` structs of `syscord_common` (little-endian on every
 //! architecture syscord supports), each `RecordHeader::len` long.
 
@@ -34,6 +38,7 @@ const RULE_FLAGS_MASK: u16 = 0xff;
 
 const ITEM_SPAN: u8 = 1;
 const ITEM_NAME: u8 = 2;
+const ITEM_WATERMARK: u8 = 3;
 
 /// Builds the raw bytes of a kernel chunk.
 #[derive(Debug, Default)]
@@ -85,6 +90,13 @@ impl KernelChunk {
         self.raw[at - 4..at].copy_from_slice(&len.to_le_bytes());
         self.records += records;
         self.syscalls += syscalls;
+    }
+
+    /// Appends a watermark: every record stamped before `ts_ns` is in this chunk or an
+    /// earlier one.
+    pub fn push_watermark(&mut self, ts_ns: u64) {
+        self.raw.push(ITEM_WATERMARK);
+        self.raw.extend_from_slice(&ts_ns.to_le_bytes());
     }
 
     /// Appends a thread's name (at most 255 bytes are kept).
@@ -212,12 +224,13 @@ struct ExecDetails {
     argv_full_len: u32,
 }
 
-/// A kernel record found in a chunk, before time order is restored.
+/// A kernel record found in a chunk, before time order is restored; owned once it waits
+/// for a later chunk.
 struct Found<'a> {
     ts_ns: u64,
     cpu: u32,
     seq: u64,
-    bytes: &'a [u8],
+    bytes: std::borrow::Cow<'a, [u8]>,
     /// Sequence numbers missing just before this record: the first and how many.
     gap: Option<(u64, u64)>,
 }
@@ -232,6 +245,8 @@ pub struct KernelDecoder {
     last_seq: Vec<Option<u64>>,
     /// The newest timestamp decoded, for losses at the very end.
     last_ts: u64,
+    /// Records stamped at or after the last watermark, waiting for the next one.
+    held: Vec<Found<'static>>,
 }
 
 impl KernelDecoder {
@@ -244,13 +259,16 @@ impl KernelDecoder {
             exec_details: FxHashMap::default(),
             last_seq: vec![from_start.then_some(0); cpus as usize],
             last_ts: 0,
+            held: Vec::new(),
         }
     }
 
-    /// The records of one kernel chunk, in time order.
+    /// The records of one kernel chunk and those held from before that its watermark
+    /// releases, in time order.
     pub fn decode(&mut self, raw: &[u8], count: u32) -> Result<Vec<Record>, FormatError> {
         let corrupt = FormatError::Corrupt;
         let mut found: Vec<Found<'_>> = Vec::with_capacity(count as usize);
+        let mut watermark = None;
         let mut rest = raw;
         while let Some((&item, after)) = rest.split_first() {
             match item {
@@ -273,6 +291,11 @@ impl KernelDecoder {
                     self.comms.insert(tid, comm.to_vec());
                     rest = &after[9 + usize::from(len)..];
                 }
+                ITEM_WATERMARK => {
+                    let ts: u64 = read(after, 0).ok_or(corrupt("a watermark is cut short"))?;
+                    watermark = watermark.max(Some(ts));
+                    rest = &after[8..];
+                }
                 _ => return Err(corrupt("unknown item in a kernel chunk")),
             }
         }
@@ -281,9 +304,29 @@ impl KernelDecoder {
                 "the chunk holds another number of records than its header says",
             ));
         }
+        found.extend(std::mem::take(&mut self.held));
         // Each span is in time order; the spans of different CPUs interleave. Stable, so
         // records of one CPU stamped alike keep their sequence order.
         found.sort_by_key(|f| (f.ts_ns, f.cpu, f.seq));
+        let ready = watermark.map_or(0, |w| found.partition_point(|f| f.ts_ns < w));
+        self.held = found
+            .drain(ready..)
+            .map(|f| Found {
+                bytes: std::borrow::Cow::Owned(f.bytes.into_owned()),
+                ..f
+            })
+            .collect();
+        self.hand_out(found)
+    }
+
+    /// The records still held, in time order: at the end of the recording.
+    pub fn flush(&mut self) -> Result<Vec<Record>, FormatError> {
+        let held = std::mem::take(&mut self.held);
+        self.hand_out(held)
+    }
+
+    /// Records, sorted, as file records (with the losses before them).
+    fn hand_out(&mut self, found: Vec<Found<'_>>) -> Result<Vec<Record>, FormatError> {
         let mut records = Vec::with_capacity(found.len());
         for f in found {
             if let Some((first_seq, count)) = f.gap {
@@ -295,7 +338,7 @@ impl KernelDecoder {
                 });
             }
             self.last_ts = self.last_ts.max(f.ts_ns);
-            records.push(self.record(f.cpu, f.bytes)?);
+            records.push(self.record(f.cpu, &f.bytes)?);
         }
         Ok(records)
     }
@@ -362,7 +405,7 @@ impl KernelDecoder {
                 ts_ns: header.ts_ns,
                 cpu,
                 seq: header.seq,
-                bytes,
+                bytes: std::borrow::Cow::Borrowed(bytes),
                 gap,
             });
         }
@@ -711,10 +754,61 @@ mod tests {
         chunk
     }
 
+    /// The records of `chunk` (which has no watermark), and with them all held ones.
     fn decode(decoder: &mut KernelDecoder, chunk: &KernelChunk) -> Vec<Record> {
-        decoder
+        let mut records = decoder
             .decode(chunk.raw(), chunk.records())
-            .expect("a valid chunk")
+            .expect("a valid chunk");
+        records.extend(decoder.flush().expect("valid records"));
+        records
+    }
+
+    fn times(records: &[Record]) -> Vec<u64> {
+        records.iter().map(Record::ts_ns).collect()
+    }
+
+    #[test]
+    fn records_wait_for_the_watermark_that_says_nothing_older_will_come() {
+        let mut d = KernelDecoder::new(Arch::X86_64, 2, true);
+        // A pass: CPU 0 up to 100, CPU 1 up to 300, everything before 200 is in.
+        let mut first = chunk(
+            &[
+                (
+                    0,
+                    vec![syscall(1, 100, 7, 7, GETPPID, 1, &[], &[], 0, None)],
+                ),
+                (
+                    1,
+                    vec![syscall(1, 300, 7, 8, GETPPID, 1, &[], &[], 0, None)],
+                ),
+            ],
+            &[(7, 7, b"a"), (7, 8, b"b")],
+        );
+        first.push_watermark(200);
+        let out = d.decode(first.raw(), first.records()).unwrap();
+        assert_eq!(times(&out), [100]);
+        // The next pass brings CPU 0's record of 250, older than CPU 1's held one.
+        let mut second = chunk(
+            &[(
+                0,
+                vec![syscall(2, 250, 7, 7, GETPPID, 1, &[], &[], 0, None)],
+            )],
+            &[],
+        );
+        second.push_watermark(400);
+        let out = d.decode(second.raw(), second.records()).unwrap();
+        assert_eq!(times(&out), [250, 300]);
+        assert!(d.flush().unwrap().is_empty());
+        // Without a watermark, records wait for the end.
+        let third = chunk(
+            &[(
+                1,
+                vec![syscall(2, 500, 7, 8, GETPPID, 1, &[], &[], 0, None)],
+            )],
+            &[],
+        );
+        assert!(d.decode(third.raw(), third.records()).unwrap().is_empty());
+        assert_eq!(times(&d.flush().unwrap()), [500]);
     }
 
     #[test]

@@ -139,7 +139,9 @@ impl<R: Read> Reader<R> {
         let mut head = [0u8; 24];
         if !read_exact_or_eof(&mut self.input, &mut head)? {
             self.done = true;
-            return Ok(None);
+            // A recording cut short: what waited for a later watermark is all there is.
+            let held = self.kernel.flush().map_err(|e| corrupt(e.to_string()))?;
+            return Ok((!held.is_empty()).then_some(Chunk::Records(held)));
         }
         if &head[..4] != CHUNK_MAGIC {
             self.done = true;
@@ -213,10 +215,11 @@ impl<R: Read> Reader<R> {
                 self.summary = Some(summary.clone());
                 self.done = true;
                 if !summary.continued {
-                    let losses = self.kernel.tail_losses(&summary.last_seq_per_cpu);
-                    if !losses.is_empty() {
+                    let mut last = self.kernel.flush().map_err(|e| corrupt(e.to_string()))?;
+                    last.extend(self.kernel.tail_losses(&summary.last_seq_per_cpu));
+                    if !last.is_empty() {
                         self.end = Some(summary);
-                        return Ok(Some(Chunk::Records(losses)));
+                        return Ok(Some(Chunk::Records(last)));
                     }
                 }
                 Ok(Some(Chunk::End(summary)))
