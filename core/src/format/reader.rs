@@ -452,6 +452,30 @@ mod tests {
     }
 
     #[test]
+    fn records_waiting_for_a_watermark_come_out_at_the_end_of_a_part() {
+        use crate::format::{KernelChunk, kernel_records};
+        let mut chunk = KernelChunk::default();
+        let at = chunk.open_span(0);
+        let record = kernel_records::exit(1, 10_000, 7, 7, 0);
+        chunk.extend(&record);
+        chunk.close_span(at, record.len(), 1, 0);
+        for continued in [true, false] {
+            let mut w = Writer::new(Vec::new(), &header()).unwrap();
+            w.write_kernel(&chunk).unwrap();
+            let file = w
+                .finish(&Summary {
+                    continued,
+                    ..Default::default()
+                })
+                .unwrap();
+            let (_, records, summary, err) = read_all(&file);
+            assert!(err.is_none());
+            assert_eq!(summary.unwrap().continued, continued);
+            assert_eq!(records.len(), 1, "continued: {continued}");
+        }
+    }
+
+    #[test]
     fn a_cut_chunk_with_a_damaged_length_is_truncated() {
         let mut bytes = recording(10, false);
         let chunk = header_len(&bytes);
