@@ -266,14 +266,19 @@ fn every_event_has_its_sequence_number() {
 
 #[test]
 fn losses_are_counted_in_the_kernel_and_marked_in_the_file() {
-    // A 2 MiB ring per CPU and a drain that only looks every 3 s: a burst of 300,000
-    // syscalls cannot fit.
+    // A 2 MiB ring per CPU and a drain that looks every 3 s once the rings are quiet: a
+    // burst of 300,000 syscalls (17 MB of records) after a second of quiet cannot fit.
+    // (Started at once, the burst would be drained as it comes: the drain keeps up.)
     let scratch = Scratch::new("losses");
+    let burst = format!(
+        "sleep 1; exec {} getppid 300000",
+        env!("CARGO_BIN_EXE_sc-loop")
+    );
     let rec = record(
         &scratch,
         "burst",
         &["--buffer-size", "2M", "--poll-interval", "3000"],
-        &[env!("CARGO_BIN_EXE_sc-loop"), "getppid", "300000"],
+        &["sh", "-c", &burst],
     );
     assert!(rec.output.status.success(), "{}", rec.stderr());
     let reported = rec.lost();
