@@ -23,7 +23,7 @@ use syscord_common::{
 };
 
 use crate::{
-    format::{KernelChunk, kernel_record_plausible},
+    format::{KernelChunk, c_string, kernel_record_plausible, read_struct},
     output::{Batch, OutputThread, ThreadName},
     ring::{CorruptRing, Rings},
 };
@@ -62,20 +62,6 @@ fn boot_ns() -> u64 {
 /// How long records may wait in memory before they are written out as a chunk.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
-fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
-    let end = offset.checked_add(size_of::<T>())?;
-    if end > bytes.len() {
-        return None;
-    }
-    // SAFETY: bounds checked; T is a plain repr(C) type valid for any bytes.
-    Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().add(offset).cast()) })
-}
-
-fn c_string(bytes: &[u8]) -> Vec<u8> {
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    bytes[..end].to_vec()
-}
-
 /// The names of the live recorded threads, kept only for rotated recordings: each part
 /// starts with them, so that a part read without the ones before it names its threads.
 /// Updated from the rare records (forks, execs, renames, exits), never per syscall.
@@ -90,20 +76,20 @@ impl Names {
         let body = HEADER_SIZE as usize;
         match header.kind {
             record_kind::FORK => {
-                if let Some(fork) = read::<ForkBody>(bytes, body)
+                if let Some(fork) = read_struct::<ForkBody>(bytes, body)
                     && let Some((_, comm)) = self.by_tid.get(&header.tid).cloned()
                 {
                     self.by_tid.insert(fork.child_tid, (fork.child_pid, comm));
                 }
             }
             record_kind::COMM => {
-                if let Some(c) = read::<CommBody>(bytes, body) {
+                if let Some(c) = read_struct::<CommBody>(bytes, body) {
                     self.by_tid
                         .insert(header.tid, (header.pid, c_string(&c.comm)));
                 }
             }
             record_kind::EXEC => {
-                if let Some(e) = read::<ExecBody>(bytes, body) {
+                if let Some(e) = read_struct::<ExecBody>(bytes, body) {
                     self.by_tid.remove(&e.old_tid);
                     self.by_tid
                         .insert(header.tid, (header.pid, c_string(&e.comm)));
@@ -349,7 +335,7 @@ impl Drain {
                 break;
             }
             let header: RecordHeader =
-                read(batch.chunk.bytes_from(at), walked).expect("the header was copied");
+                read_struct(batch.chunk.bytes_from(at), walked).expect("the header was copied");
             let len = header.len as usize;
             if !kernel_record_plausible(&header)
                 || !ensure(&mut batch.chunk, &mut copied, walked + len)

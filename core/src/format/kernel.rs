@@ -143,7 +143,8 @@ impl KernelChunk {
     }
 }
 
-fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
+/// The `T` at `offset` of `bytes`, if it fits.
+pub(crate) fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
     let end = offset.checked_add(size_of::<T>())?;
     if end > bytes.len() {
         return None;
@@ -152,7 +153,8 @@ fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
     Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().add(offset).cast()) })
 }
 
-fn c_string(bytes: &[u8]) -> Vec<u8> {
+/// The bytes before the first NUL.
+pub(crate) fn c_string(bytes: &[u8]) -> Vec<u8> {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     bytes[..end].to_vec()
 }

@@ -26,6 +26,7 @@ use thiserror::Error;
 pub use kernel::{
     KernelChunk, KernelDecoder, build as kernel_records, plausible as kernel_record_plausible,
 };
+pub(crate) use kernel::{c_string, read as read_struct};
 pub use reader::{Chunk, Reader};
 pub use record::{Capture, CaptureRef, Record, SyscallEvent, SyscallRef, TaskEvent, TaskEventKind};
 pub use writer::Writer;
