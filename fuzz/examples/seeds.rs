@@ -31,8 +31,14 @@ fn main() {
         ("aarch64-killed", recording(Arch::Aarch64, 2, false)),
         ("riscv64-finished", recording(Arch::Riscv64, 1, true)),
         ("riscv64-empty", recording(Arch::Riscv64, 0, true)),
-        ("x86_64-kernel-finished", kernel_recording(Arch::X86_64, true)),
-        ("aarch64-kernel-killed", kernel_recording(Arch::Aarch64, false)),
+        (
+            "x86_64-kernel-finished",
+            kernel_recording(Arch::X86_64, true),
+        ),
+        (
+            "aarch64-kernel-killed",
+            kernel_recording(Arch::Aarch64, false),
+        ),
     ];
     for (name, file) in &files {
         // Mode 0: the file as it is.
@@ -58,10 +64,9 @@ fn main() {
     println!("{} seeds in {}", seeds.len(), dir.display());
 }
 
-/// A recording of a short program: `rounds` rounds of typical syscalls, one chunk per round,
-/// with or without its end chunk.
-fn recording(arch: Arch, rounds: u64, finish: bool) -> Vec<u8> {
-    let header = Header {
+/// The header of the seed recordings: `cat /etc/hostname` on 2 CPUs.
+fn header(arch: Arch) -> Header {
+    Header {
         arch,
         kernel_release: "6.1.0-seed".into(),
         hostname: "seed".into(),
@@ -74,7 +79,13 @@ fn recording(arch: Arch, rounds: u64, finish: bool) -> Vec<u8> {
         syscord_version: "0.1.0".into(),
         cpus: 2,
         part: 0,
-    };
+    }
+}
+
+/// A recording of a short program: `rounds` rounds of typical syscalls, one chunk per round,
+/// with or without its end chunk.
+fn recording(arch: Arch, rounds: u64, finish: bool) -> Vec<u8> {
+    let header = header(arch);
     let mut file = Vec::new();
     let mut writer = Writer::new(&mut file, &header).expect("write to memory");
     let calls = Calls::new(arch);
@@ -105,22 +116,13 @@ fn recording(arch: Arch, rounds: u64, finish: bool) -> Vec<u8> {
 /// and its execve, calls with captures, a fork, a rename, a gap in CPU 1's numbers, an
 /// exit), with a thread name item, and the end chunk or not.
 fn kernel_recording(arch: Arch, finish: bool) -> Vec<u8> {
-    let header = Header {
-        arch,
-        kernel_release: "6.12.0-seed".into(),
-        hostname: "seed".into(),
-        start_wall_ns: 1_700_000_000_000_000_000,
-        start_boot_ns: 1_000_000,
-        snap_len: 256,
-        command: vec!["cat".into(), "/etc/hostname".into()],
-        target: "command".into(),
-        filter: None,
-        syscord_version: "0.1.0".into(),
-        cpus: 2,
-        part: 0,
-    };
+    let header = header(arch);
     let table = SyscallTable::of(arch);
-    let nr = |name: &str| table.number(name).unwrap_or_else(|| panic!("{name} on {arch:?}"));
+    let nr = |name: &str| {
+        table
+            .number(name)
+            .unwrap_or_else(|| panic!("{name} on {arch:?}"))
+    };
     let capture = |bytes: &'static [u8]| RawCapture {
         id: 0,
         orig_len: bytes.len() as u64,
@@ -129,7 +131,18 @@ fn kernel_recording(arch: Arch, finish: bool) -> Vec<u8> {
     let (pid, tid) = (100, 100);
     let cpu0 = [
         kernel_records::exec(1, 2_000, pid, tid, b"/usr/bin/cat", b"cat\0/etc/hostname\0"),
-        kernel_records::syscall(2, 2_100, pid, tid, nr("execve"), 0, &[1, 2, 3], &[], 2, None),
+        kernel_records::syscall(
+            2,
+            2_100,
+            pid,
+            tid,
+            nr("execve"),
+            0,
+            &[1, 2, 3],
+            &[],
+            2,
+            None,
+        ),
         kernel_records::syscall(
             3,
             2_200,
