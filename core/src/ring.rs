@@ -9,7 +9,7 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use syscord_common::{MAX_RECORD, RecordHeader, RingMeta, SEGMENT_BYTES, SEGMENT_SIZE};
+use syscord_common::{RecordHeader, RingMeta, SEGMENT_BYTES, SEGMENT_SIZE};
 
 use crate::mapping::{Mapping, page_align};
 
@@ -105,15 +105,6 @@ impl Rings {
         // SAFETY: a header lies within the data mapping (the position is 8-aligned, its
         // offset below SEGMENT_SIZE; the segment's guard area follows).
         unsafe { std::ptr::read_unaligned(self.address(cpu, position).cast()) }
-    }
-
-    /// The `len` bytes of the record at `position` of `cpu`'s ring (below the head, not
-    /// released).
-    pub fn record(&self, cpu: usize, position: u64, len: u32) -> &[u8] {
-        assert!(u64::from(len) <= MAX_RECORD);
-        // SAFETY: a record lies within its segment and guard area (MAX_RECORD fits there);
-        // the producer does not write it again before the tail passes it.
-        unsafe { std::slice::from_raw_parts(self.address(cpu, position), len as usize) }
     }
 
     /// The memory of `cpu`'s ring from `position` to the end of its segment's guard area:

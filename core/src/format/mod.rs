@@ -28,7 +28,7 @@ pub use kernel::{
 };
 pub(crate) use kernel::{c_string, read as read_struct};
 pub use reader::{Chunk, Reader};
-pub use record::{Capture, CaptureRef, Record, SyscallEvent, SyscallRef, TaskEvent, TaskEventKind};
+pub use record::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind};
 pub use writer::Writer;
 
 pub const MAGIC: &[u8; 8] = b"SYSCORD\0";

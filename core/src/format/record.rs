@@ -127,46 +127,6 @@ pub enum TaskEventKind {
     Rename { comm: Vec<u8> },
 }
 
-/// A syscall record as the encoder reads it, borrowed from where it lives: the drain
-/// encodes straight from the ring, without building a [`SyscallEvent`] per record.
-#[derive(Debug, Clone, Copy)]
-pub struct SyscallRef<'a> {
-    pub returned: bool,
-    pub rule_flags: u32,
-    pub cpu: u32,
-    pub seq: u64,
-    pub ts_ns: u64,
-    pub pid: u32,
-    pub tid: u32,
-    pub nr: u32,
-    pub ret: i64,
-    pub ret_addr: u64,
-    pub args: [u64; 6],
-    pub comm: &'a [u8],
-    pub captures: &'a [CaptureRef<'a>],
-    pub duration_ns: Option<u64>,
-}
-
-/// A [`Capture`], borrowed.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CaptureRef<'a> {
-    pub name: &'a str,
-    pub len: u64,
-    pub truncated: bool,
-    pub bytes: &'a [u8],
-}
-
-impl<'a> From<&'a Capture> for CaptureRef<'a> {
-    fn from(c: &'a Capture) -> Self {
-        CaptureRef {
-            name: &c.name,
-            len: c.len,
-            truncated: c.truncated,
-            bytes: &c.bytes,
-        }
-    }
-}
-
 /// Encodes records of one chunk.
 #[derive(Default)]
 pub struct Encoder {
@@ -178,28 +138,7 @@ pub struct Encoder {
 impl Encoder {
     pub fn encode(&mut self, record: &Record, out: &mut Vec<u8>) {
         match record {
-            Record::Syscall(e) => {
-                let captures: Vec<CaptureRef> = e.captures.iter().map(CaptureRef::from).collect();
-                self.encode_syscall(
-                    &SyscallRef {
-                        returned: e.returned,
-                        rule_flags: e.rule_flags,
-                        cpu: e.cpu,
-                        seq: e.seq,
-                        ts_ns: e.ts_ns,
-                        pid: e.pid,
-                        tid: e.tid,
-                        nr: e.nr,
-                        ret: e.ret,
-                        ret_addr: e.ret_addr,
-                        args: e.args,
-                        comm: &e.comm,
-                        captures: &captures,
-                        duration_ns: e.duration_ns,
-                    },
-                    out,
-                );
-            }
+            Record::Syscall(e) => self.encode_syscall(e, out),
             Record::Lost {
                 cpu,
                 first_seq,
@@ -240,7 +179,7 @@ impl Encoder {
         }
     }
 
-    pub fn encode_syscall(&mut self, e: &SyscallRef, out: &mut Vec<u8>) {
+    fn encode_syscall(&mut self, e: &SyscallEvent, out: &mut Vec<u8>) {
         // A tag and 16 varints, 136 bytes at most: fits the scratch buffer.
         let mut fixed = Scratch::new();
         let duration = e.duration_ns.filter(|_| e.returned);
@@ -284,12 +223,12 @@ impl Encoder {
             }
         }
         put_u64(out, e.captures.len() as u64);
-        for c in e.captures {
+        for c in &e.captures {
             put_short_bytes(out, c.name.as_bytes());
             put_u64(out, c.len);
             out.push(if c.truncated { CAPTURE_TRUNCATED } else { 0 });
             put_u64(out, c.bytes.len() as u64);
-            out.extend_from_slice(c.bytes);
+            out.extend_from_slice(&c.bytes);
         }
     }
 
