@@ -4,12 +4,12 @@ use std::{os::fd::AsFd, path::PathBuf};
 
 use aya::{
     Ebpf, EbpfLoader,
-    maps::{Array, HashMap, Map, MapData},
+    maps::{Array, HashMap, Map, MapData, ProgramArray},
     programs::BtfTracePoint,
 };
 use syscord_arch::Arch;
 
-use syscord_common::{Config, MAX_SYSCALLS, SEGMENT_SIZE, SyscallRule};
+use syscord_common::{Config, MAX_SYSCALLS, SEGMENT_SIZE, SyscallRule, capture_step};
 
 use crate::{
     btf::Btf,
@@ -30,6 +30,13 @@ const PROGRAMS: [(&str, &str); 5] = [
     ("syscord_sched_process_exec", "sched_process_exec"),
     ("syscord_task_rename", "task_rename"),
     ("syscord_sys_exit", "sys_exit"),
+];
+
+/// Loaded for `sys_exit` and not attached: `syscord_sys_exit` tail-calls them through
+/// `CAPTURE_STEP`, at these indices, for the captures it does not take itself.
+const CAPTURE_STEP_PROGRAMS: [(u32, &str); 2] = [
+    (capture_step::FLAT, "syscord_capture_flat"),
+    (capture_step::IOVEC, "syscord_capture_iovec"),
 ];
 
 /// Hooked only with `record -T`.
@@ -119,7 +126,19 @@ impl Probes {
             .btf
             .clone()
             .unwrap_or_else(|| PathBuf::from(crate::btf::VMLINUX));
-        let btf = Btf::from_file(&btf_path).map_err(btf_error)?;
+        // Read once, parsed twice at once: syscord's parser gives field offsets, aya's is
+        // what its loader takes (each takes 15-20 ms of the start-up).
+        let data = std::fs::read(&btf_path)
+            .map_err(|e| btf_error(format!("cannot read {}: {e}", btf_path.display())))?;
+        let (btf, aya_btf) = std::thread::scope(|scope| {
+            let aya = scope.spawn(|| aya::Btf::parse(&data, aya::Endianness::default()));
+            let ours = Btf::parse(&data);
+            (ours, aya.join())
+        });
+        let btf = btf.map_err(btf_error)?;
+        let aya_btf = aya_btf
+            .map_err(|_| Error::Internal("parsing BTF panicked"))?
+            .map_err(btf_error)?;
         check_pt_regs_layout(&btf)?;
         let cpus = possible_cpus()?;
         let segments_per_cpu = (options.ring_bytes_per_cpu / SEGMENT_SIZE).max(1);
@@ -178,8 +197,6 @@ impl Probes {
         } else {
             1
         };
-        let aya_btf =
-            aya::Btf::parse_file(&btf_path, aya::Endianness::default()).map_err(btf_error)?;
         let mut ebpf = EbpfLoader::new()
             .btf(&aya_btf)
             .override_global("CONFIG", &config, true)
@@ -241,6 +258,26 @@ impl Probes {
         };
         let map_error = |e: std::io::Error| Error::Load(format!("mapping the task maps: {e}"));
         let (tasks, exe_bits) = (tasks.map_err(map_error)?, exe_bits.map_err(map_error)?);
+
+        for (index, program) in CAPTURE_STEP_PROGRAMS {
+            let prog: &mut BtfTracePoint = ebpf
+                .program_mut(program)
+                .ok_or(Error::Internal("program missing from the eBPF object"))?
+                .try_into()
+                .map_err(load_error)?;
+            prog.load("sys_exit", &aya_btf).map_err(load_error)?;
+            let fd = prog
+                .fd()
+                .map_err(load_error)?
+                .try_clone()
+                .map_err(load_error)?;
+            let mut steps: ProgramArray<_> = ProgramArray::try_from(
+                ebpf.map_mut("CAPTURE_STEP")
+                    .ok_or(Error::Internal("no CAPTURE_STEP map"))?,
+            )
+            .map_err(load_error)?;
+            steps.set(index, &fd, 0).map_err(load_error)?;
+        }
 
         let mut attached = Vec::new();
         let cgroup = (filter.uses_cgroup != 0).then_some(CGROUP_PROGRAM);

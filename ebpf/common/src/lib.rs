@@ -33,6 +33,16 @@ pub mod rule_flags {
 /// Captures per syscall, at most.
 pub const MAX_CAPTURES: usize = 4;
 
+/// Indices of the programs in `CAPTURE_STEP` that take a syscall record's captures after
+/// `sys_exit` (one capture per program run).
+pub mod capture_step {
+    /// Every kind but iovec.
+    pub const FLAT: u32 = 0;
+    /// Iovec captures.
+    pub const IOVEC: u32 = 1;
+    pub const COUNT: u32 = 2;
+}
+
 /// What one capture reads, from where (`CaptureRule::kind`).
 pub mod capture_kind {
     /// `len` bytes at the pointer.

@@ -22,19 +22,19 @@ mod tasks;
 use aya_ebpf::{
     helpers::{
         bpf_get_current_comm, bpf_get_current_task_btf, bpf_ktime_get_boot_ns,
-        bpf_probe_read_kernel, bpf_probe_read_kernel_str_bytes, bpf_probe_read_user_buf,
-        generated::bpf_task_pt_regs,
+        bpf_probe_read_kernel, bpf_probe_read_kernel_buf, bpf_probe_read_kernel_str_bytes,
+        bpf_probe_read_user_buf, generated::bpf_task_pt_regs,
     },
     macros::{btf_tracepoint, map},
-    maps::Array,
+    maps::{Array, PerCpuArray, ProgramArray},
     programs::BtfTracePointContext,
 };
 use syscord_arch::regs::PtRegsLayout;
 use syscord_common::{
     CAPTURES_BOUND, COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX,
-    ExecBody, ExitBody, ForkBody, HEADER_SIZE, MAX_SYSCALLS, RECORD_ALIGN, SEGMENT_GUARD,
-    SYSCALL_FIXED_MAX, SYSCALL_RECORD_SIZE, SyscallBody, SyscallRule, follow, record_kind,
-    rule_flags, syscall_captures_at, syscall_layout, task_state,
+    ExecBody, ExitBody, ForkBody, HEADER_SIZE, MAX_CAPTURES, MAX_SYSCALLS, RECORD_ALIGN,
+    SEGMENT_GUARD, SYSCALL_FIXED_MAX, SYSCALL_RECORD_SIZE, SyscallBody, SyscallRule, capture_kind,
+    capture_step, follow, record_kind, rule_flags, syscall_captures_at, syscall_layout, task_state,
 };
 
 #[cfg(bpf_target_arch = "x86_64")]
@@ -184,10 +184,19 @@ fn fill_syscall(
             *(record.add(SYSCALL_RECORD_SIZE as usize) as *mut u64) = take_entry_time(tid);
         }
     }
-    // From `timed` alone, a constant: the rule's flags are unknown to the verifier, and
-    // an offset that depended on them would double what it explores after this.
-    let captures_at = syscall_captures_at(if timed { syscall_layout::TIMED } else { 0 });
-    (flags, captures_at)
+    (flags, captures_at())
+}
+
+/// Where a syscall record's captures start: from `-T` alone, a constant. The rule's flags
+/// are unknown to the verifier, and an offset that depended on them would double what it
+/// explores after this.
+#[inline(always)]
+fn captures_at() -> u64 {
+    syscall_captures_at(if config!(timing) != 0 {
+        syscall_layout::TIMED
+    } else {
+        0
+    })
 }
 
 /// Writes the argument registers at `at`, the end of the record, and returns the record's
@@ -256,7 +265,7 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     let state = tasks::state(pid_tgid as u32);
     if state < task_state::ALL {
         if state == task_state::CANDIDATE && tasks::uses_creds() {
-            reevaluate_after_creds(ctx, pid_tgid as u32);
+            reevaluate_after_creds(&ctx, pid_tgid as u32);
         }
         return 0;
     }
@@ -264,7 +273,7 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     let ret: i64 = ctx.arg(1);
     let nr = syscall_nr(regs);
     if tasks::uses_creds() {
-        reevaluate_after_creds(ctx, pid_tgid as u32);
+        reevaluate_after_creds(&ctx, pid_tgid as u32);
     }
     if !tasks::syscall_passes(state, nr, (-4095..0).contains(&ret)) {
         return 0;
@@ -284,7 +293,154 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     };
     let (flags, captures_at) =
         fill_syscall(slot.record(), regs, nr, ret, pid_tgid as u32, rule.flags);
-    let data_len = captures::capture_all(slot.record(), captures_at, rule, regs, ret);
+    // The first capture here unless it is an iovec; the others in the step programs.
+    let (used, next) = if rule.captures[0].kind == capture_kind::IOVEC {
+        (0, 0)
+    } else {
+        let used = captures::capture_one(slot.record(), captures_at, 0, 0, rule, regs, ret);
+        (used, 1)
+    };
+    next_capture(&ctx, slot, rule, next, used, flags, pid_tgid)
+}
+
+/// Where a syscall's captures stand between the program runs that take them.
+#[repr(C)]
+pub struct PendingCaptures {
+    /// Bytes of captures so far.
+    used: u64,
+    /// The capture to take next.
+    next: u32,
+    /// The record's header flags.
+    flags: u32,
+    /// Of an iovec capture: the entry to add next, and the bytes so far.
+    iov_entry: u32,
+    iov_copied: u64,
+}
+
+#[map]
+static PENDING_CAPTURES: PerCpuArray<PendingCaptures> = PerCpuArray::with_max_entries(1, 0);
+
+/// The programs that take one capture each, by [`capture_step`] index: loaded for
+/// `sys_exit` (the kernel tail-calls only between programs of the same hook), not attached.
+/// Each capture in a program of its own keeps what the verifier explores small: four
+/// captures unrolled in `sys_exit` took it half a second at every start, an iovec's loop
+/// after every kind of length another 90 ms.
+#[map]
+static CAPTURE_STEP: ProgramArray = ProgramArray::with_max_entries(capture_step::COUNT, 0);
+
+/// Takes capture `next` of the record being built, if the rule has one, in the step
+/// program for its kind; otherwise (or if that program is missing, which userspace rules
+/// out by loading them before it attaches `sys_exit`) commits the record.
+#[inline(always)]
+fn next_capture(
+    ctx: &BtfTracePointContext,
+    slot: ring::Slot,
+    rule: &SyscallRule,
+    next: u32,
+    used: u64,
+    flags: u32,
+    pid_tgid: u64,
+) -> i32 {
+    if next < rule.ncaptures
+        && let Some(pending) = PENDING_CAPTURES.get_ptr_mut(0)
+    {
+        let step = if rule.captures[next as usize % MAX_CAPTURES].kind == capture_kind::IOVEC {
+            capture_step::IOVEC
+        } else {
+            capture_step::FLAT
+        };
+        // SAFETY: this CPU's entry; the program tail-called reads it in this same run.
+        unsafe {
+            (*pending).used = used;
+            (*pending).next = next;
+            (*pending).flags = flags;
+            (*pending).iov_entry = 0;
+            (*pending).iov_copied = 0;
+            CAPTURE_STEP.tail_call(ctx, step);
+        }
+    }
+    finish_captured(slot, used, ctx.arg(0), flags, pid_tgid)
+}
+
+/// The state a step program resumes from: this CPU's pending captures and the reservation
+/// `sys_exit` made, the syscall's registers, result and rule.
+#[inline(always)]
+fn resume_captures(
+    ctx: &BtfTracePointContext,
+) -> Option<(
+    *mut PendingCaptures,
+    ring::Slot,
+    *const u8,
+    i64,
+    &'static SyscallRule,
+)> {
+    let pending = PENDING_CAPTURES.get_ptr_mut(0)?;
+    let slot = ring::resume::<SEGMENT_GUARD>()?;
+    let regs: *const u8 = ctx.arg(0);
+    let rule = RULES.get(syscall_nr(regs))?;
+    Some((pending, slot, regs, ctx.arg(1), rule))
+}
+
+/// Takes one capture of any kind but iovec, then the next capture or the commit.
+#[btf_tracepoint(function = "sys_exit")]
+#[inline(always)]
+pub fn syscord_capture_flat(ctx: BtfTracePointContext) -> i32 {
+    let Some((pending, slot, regs, ret, rule)) = resume_captures(&ctx) else {
+        return 0;
+    };
+    // SAFETY: this CPU's entry, written by the run that tail-called this one.
+    let (used, next, flags) = unsafe { ((*pending).used, (*pending).next, (*pending).flags) };
+    let used =
+        used + captures::capture_one(slot.record(), captures_at(), used, next, rule, regs, ret);
+    next_capture(&ctx, slot, rule, next + 1, used, flags, current_pid_tgid())
+}
+
+/// Adds one entry to an iovec capture, then the next entry, the next capture or the commit.
+#[btf_tracepoint(function = "sys_exit")]
+#[inline(always)]
+pub fn syscord_capture_iovec(ctx: BtfTracePointContext) -> i32 {
+    let Some((pending, slot, regs, ret, rule)) = resume_captures(&ctx) else {
+        return 0;
+    };
+    // SAFETY: this CPU's entry, written by the run that tail-called this one.
+    let (used, next, flags, entry, copied) = unsafe {
+        let p = &*pending;
+        (p.used, p.next, p.flags, p.iov_entry, p.iov_copied)
+    };
+    let (size, more) = captures::iovec_entry(
+        slot.record(),
+        captures_at(),
+        used,
+        next,
+        rule,
+        regs,
+        ret,
+        entry,
+        copied,
+    );
+    if let Some(copied) = more {
+        // SAFETY: as above.
+        unsafe {
+            (*pending).iov_entry = entry + 1;
+            (*pending).iov_copied = copied;
+            CAPTURE_STEP.tail_call(&ctx, capture_step::IOVEC);
+        }
+        // Only if the tail call failed: the capture ends with the entries it has.
+    }
+    next_capture(
+        &ctx,
+        slot,
+        rule,
+        next + 1,
+        used + size,
+        flags,
+        current_pid_tgid(),
+    )
+}
+
+/// Writes the captures' length and the arguments after them, and commits the record.
+#[inline(always)]
+fn finish_captured(slot: ring::Slot, used: u64, regs: *const u8, flags: u32, pid_tgid: u64) -> i32 {
     let body = slot.body::<SyscallBody>();
     // The arguments go where the stored length says they are, as read back: on the riscv64
     // guest (6.12) the length as computed, used as an offset, put them elsewhere in some
@@ -294,12 +450,12 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     // alignment (riscv64's verifier checks that the stores are aligned).
     // SAFETY: the reservation holds the body.
     let data_len = unsafe {
-        (*body).data_len = data_len as u32;
+        (*body).data_len = used as u32;
         u64::from(core::ptr::read_volatile(core::ptr::addr_of!(
             (*body).data_len
         ))) & (CAPTURES_BOUND - RECORD_ALIGN)
     };
-    let len = put_args(slot.record(), captures_at + data_len, regs, flags);
+    let len = put_args(slot.record(), captures_at() + data_len, regs, flags);
     slot.header(len, record_kind::SYSCALL, flags, pid_tgid);
     slot.commit(len);
     0
@@ -308,7 +464,7 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
 /// After a successful setuid-like syscall, the filter's uid/gid conditions may say
 /// something else about the thread.
 #[inline(always)]
-fn reevaluate_after_creds(ctx: BtfTracePointContext, tid: u32) {
+fn reevaluate_after_creds(ctx: &BtfTracePointContext, tid: u32) {
     let regs: *const u8 = ctx.arg(0);
     let ret: i64 = ctx.arg(1);
     if ret != 0 || !tasks::changes_creds(syscall_nr(regs)) {
@@ -320,23 +476,28 @@ fn reevaluate_after_creds(ctx: BtfTracePointContext, tid: u32) {
     let now = tasks::evaluate(task, tasks::exe_bits(tid));
     tasks::set_state(tid, now);
     if was < task_state::ALL && now >= task_state::ALL {
-        record_name(
-            current_pid_tgid(),
-            bpf_get_current_comm().unwrap_or([0; COMM_LEN]),
-        );
+        record_name(current_pid_tgid(), task);
     }
 }
 
 /// Names a thread that the filter selects from now on without an exec, a rename or a fork
 /// by a recorded thread having named it in the recording: a COMM record, so that the
 /// reader knows whose syscalls follow. The recording's records carry no names.
+/// The name is `task`'s, read straight into the record: an array on the stack would be
+/// zeroed by a call of `memset` (see `tasks::comm_of`).
 #[inline(always)]
-fn record_name(pid_tgid: u64, comm: [u8; COMM_LEN]) {
+fn record_name(pid_tgid: u64, task: *const u8) {
     const LEN: u64 = HEADER_SIZE + core::mem::size_of::<CommBody>() as u64;
     if let Some(slot) = ring::reserve::<LEN>() {
         slot.header(LEN, record_kind::COMM, 0, pid_tgid);
-        // SAFETY: the reservation holds a CommBody.
-        unsafe { (*slot.body::<CommBody>()).comm = comm };
+        // SAFETY: the reservation holds a CommBody; bpf_probe_read_kernel tolerates any
+        // address and zeroes the destination when it fails.
+        unsafe {
+            let _ = bpf_probe_read_kernel_buf(
+                task.add(config!(task_comm) as usize),
+                &mut (*slot.body::<CommBody>()).comm,
+            );
+        }
         slot.commit(LEN);
     }
 }
@@ -401,7 +562,8 @@ pub fn syscord_sched_process_fork(ctx: BtfTracePointContext) -> i32 {
             // parent's name.
             record_name(
                 (u64::from(child_pid) << 32) | u64::from(child_tid),
-                bpf_get_current_comm().unwrap_or([0; COMM_LEN]),
+                // SAFETY: the current task, the parent, valid for the whole program.
+                unsafe { bpf_get_current_task_btf() } as *const u8,
             );
         }
     }
@@ -625,10 +787,7 @@ pub fn syscord_cgroup_attach_task(ctx: BtfTracePointContext) -> i32 {
         let now = tasks::evaluate(task, tasks::exe_bits(tid));
         tasks::set_state(tid, now);
         if was < task_state::ALL && now >= task_state::ALL {
-            record_name(
-                (u64::from(pid) << 32) | u64::from(tid),
-                kernel_field::<[u8; COMM_LEN]>(task, config!(task_comm)).unwrap_or([0; COMM_LEN]),
-            );
+            record_name((u64::from(pid) << 32) | u64::from(tid), task);
         }
     }
     0

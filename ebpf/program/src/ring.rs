@@ -110,17 +110,38 @@ pub fn reserve<const MAX: u64>() -> Option<Slot> {
                 return None;
             }
         }
-        // Positions are 8-aligned; the mask also tells the verifier the offset is at most
-        // SEGMENT_SIZE - 8, so MAX more bytes stay inside the segment and its guard.
-        let offset = head & (SEGMENT_SIZE - RECORD_ALIGN);
-        let record = segment(cpu, head)?.add(offset as usize);
-        Some(Slot {
-            meta,
-            record,
-            start: head,
-            seq,
-        })
+        slot_at::<MAX>(cpu, meta, head, seq)
     }
+}
+
+/// The reservation that `reserve` made in this program run, for a program it tail-calls:
+/// the head has not moved (only `commit` moves it), and nothing else writes this CPU's
+/// ring until the record is committed.
+#[inline(always)]
+pub fn resume<const MAX: u64>() -> Option<Slot> {
+    const { assert!(MAX <= SEGMENT_GUARD) };
+    let cpu = this_cpu();
+    if cpu >= config!(cpus) {
+        return None;
+    }
+    let meta = RING_META.get_ptr_mut(cpu)?;
+    // SAFETY: `meta` is this CPU's RingMeta; see `reserve`.
+    unsafe { slot_at::<MAX>(cpu, meta, (*meta).head, (*meta).seq) }
+}
+
+#[inline(always)]
+fn slot_at<const MAX: u64>(cpu: u32, meta: *mut RingMeta, head: u64, seq: u64) -> Option<Slot> {
+    // Positions are 8-aligned; the mask also tells the verifier the offset is at most
+    // SEGMENT_SIZE - 8, so MAX more bytes stay inside the segment and its guard.
+    let offset = head & (SEGMENT_SIZE - RECORD_ALIGN);
+    // SAFETY: within the segment and its guard, as above.
+    let record = unsafe { segment(cpu, head)?.add(offset as usize) };
+    Some(Slot {
+        meta,
+        record,
+        start: head,
+        seq,
+    })
 }
 
 /// Counts a child of a traced thread that could not be followed.

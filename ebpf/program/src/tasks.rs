@@ -467,10 +467,25 @@ fn compare_names(c: *const Condition, comm: &[u8; COMM_LEN]) -> bool {
     any == (op(c) == condition_op::ANY)
 }
 
-/// A task's comm (`task_struct::comm`).
+/// A task's comm (`task_struct::comm`), zeros if unreadable.
+///
+/// Read into uninitialized memory, which the helper fills either way: a zeroed array on
+/// the stack compiles to a call of `memset`, and riscv64's JIT (6.12) refuses tail calls in
+/// a program that calls a function of its own (`sys_exit`, which evaluates the filter,
+/// tail-calls the capture steps).
 #[inline(always)]
-fn comm_of(task: *const u8) -> [u8; COMM_LEN] {
-    kernel::<[u8; COMM_LEN]>(task, config!(task_comm)).unwrap_or([0; COMM_LEN])
+pub fn comm_of(task: *const u8) -> [u8; COMM_LEN] {
+    let mut comm = core::mem::MaybeUninit::<[u8; COMM_LEN]>::uninit();
+    // SAFETY: bpf_probe_read_kernel tolerates any address (a null task's too) and writes
+    // all COMM_LEN bytes: the name, or zeros when it fails.
+    unsafe {
+        generated::bpf_probe_read_kernel(
+            comm.as_mut_ptr().cast(),
+            COMM_LEN as u32,
+            task.wrapping_add(config!(task_comm) as usize).cast(),
+        );
+        comm.assume_init()
+    }
 }
 
 /// `renamed`: the task's new name (a kernel string) when it is being renamed, else null.
