@@ -4,8 +4,8 @@
 //! fill (see `pause_after`). A pass walks each ring's new records by their lengths only,
 //! checks their sequence numbers, copies them as they are into a kernel chunk (runs of
 //! whole records, "spans") and gives the ring space back at once. Nothing is decoded,
-//! merged or encoded here: the reader does that (`format::KernelDecoder`). The drain
-//! compresses each chunk while it is in its CPU's cache; the output thread writes them.
+//! merged, encoded or compressed here: the reader decodes (`format::KernelDecoder`), and
+//! chunks are compressed when a CPU is idle (`compression`).
 
 use std::{
     io,
@@ -38,15 +38,6 @@ pub struct DrainProgress {
 
 /// Bytes of kernel records gathered before a chunk goes to the output thread.
 const CHUNK_TARGET: usize = 1 << 20;
-
-/// zstd levels of kernel chunks. Measured on getppid records (56 bytes) with the drain's
-/// thread CPU time: level 1, 131 ns and 4.0 bytes a record in the file; -3, 113 ns and
-/// 6.6 bytes; -10, 83 ns and 10 bytes (the copy alone is about 28 ns).
-const ZSTD_LEVEL: i32 = 1;
-const FAST_ZSTD_LEVEL: i32 = -10;
-/// A chunk filled in less time than this (over 4 MB/s of records) is compressed with the
-/// fast level.
-const FAST_CHUNK: Duration = Duration::from_millis(250);
 
 /// How far behind the pass's start its watermark stays: a record is published within
 /// microseconds of taking its timestamp (the program cannot be preempted), so after this
@@ -135,11 +126,6 @@ pub struct Drain {
     corrupt: Vec<CorruptRing>,
     /// Records whose sequence number was not above the last one seen on their CPU.
     out_of_order: u64,
-    /// For chunks that fill fast, and for the others (see `FAST_CHUNK`).
-    fast_compressor: zstd::bulk::Compressor<'static>,
-    compressor: zstd::bulk::Compressor<'static>,
-    /// When the batch began: the send before, or the first pass that found it empty.
-    batch_started: Instant,
 }
 
 impl Drain {
@@ -167,9 +153,6 @@ impl Drain {
             gap_lost: 0,
             corrupt: Vec::new(),
             out_of_order: 0,
-            fast_compressor: zstd::bulk::Compressor::new(FAST_ZSTD_LEVEL)?,
-            compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
-            batch_started: Instant::now(),
         })
     }
 
@@ -226,10 +209,6 @@ impl Drain {
         // Heads first, names second: a thread is marked only after its name was sent, so
         // every record below these heads comes from a thread whose name is now at hand.
         let heads: Vec<u64> = (0..self.rings.cpus()).map(|c| self.rings.head(c)).collect();
-        // An empty batch starts with this pass (not with the send before an idle spell).
-        if self.batch.chunk.is_empty() {
-            self.batch_started = Instant::now();
-        }
         while let Ok(names) = self.initial_names.try_recv() {
             for (pid, tid, comm) in names {
                 self.batch.chunk.push_name(pid, tid, &comm);
@@ -349,7 +328,7 @@ impl Drain {
             } else if header.seq > *last + 1 {
                 let missing = header.seq - *last - 1;
                 *gap_lost += missing;
-                batch.lost_per_cpu.push((cpu as u32, missing));
+                batch.learnt.lost_per_cpu.push((cpu as u32, missing));
             }
             *last = (*last).max(header.seq);
             if header.kind == record_kind::SYSCALL {
@@ -370,24 +349,15 @@ impl Drain {
             return Ok(());
         }
         let names = self.names.as_mut().and_then(Names::snapshot);
-        // Records that come fast cost the drain's CPU per record, the compression most of
-        // it: they get the faster level. A slower trickle costs little either way and gets
-        // the smaller file.
-        let compressor = if self.batch_started.elapsed() < FAST_CHUNK {
-            &mut self.fast_compressor
-        } else {
-            &mut self.compressor
-        };
-        self.batch.chunk.compress(compressor)?;
-        self.batch_started = Instant::now();
-        let batch = std::mem::replace(
+        let mut batch = std::mem::replace(
             &mut self.batch,
             Batch {
                 chunk: KernelChunk::with_capacity(CHUNK_TARGET + SEGMENT_SIZE as usize),
                 ..Default::default()
             },
         );
-        self.writer.send(Batch { names, ..batch })
+        batch.learnt.names = names;
+        self.writer.send(batch)
     }
 
     /// Per CPU, the last sequence number the kernel gave out; the numbers after the last

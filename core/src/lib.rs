@@ -3,6 +3,7 @@
 
 pub mod btf;
 pub mod cli;
+mod compression;
 pub mod drain;
 pub mod dump;
 pub mod error;

@@ -18,16 +18,25 @@ use std::{
     thread::{self, JoinHandle},
 };
 
-use crate::format::{Header, KernelChunk, Summary, Writer};
+use crate::{
+    compression::{CompressorQueue, Due, Entry, Message, start_compressor},
+    format::{Header, KernelChunk, Summary, Writer},
+};
 
 /// A thread's name as the drain knows it: pid, tid, name.
 pub type ThreadName = (u32, u32, Vec<u8>);
 
-/// What the drain hands the output thread: a kernel chunk, what the drain learnt while
-/// filling it, and for rotated recordings the names every new part starts with.
+/// What the drain hands the output thread: a kernel chunk and what the drain learnt while
+/// filling it.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub chunk: KernelChunk,
+    pub learnt: Learnt,
+}
+
+/// What the drain learnt while filling a chunk.
+#[derive(Debug, Default)]
+pub struct Learnt {
     /// Records lost per CPU, as the sequence gaps in the chunk say (empty when none).
     pub lost_per_cpu: Vec<(u32, u64)>,
     /// With rotation: the names of the live recorded threads after this chunk, when they
@@ -153,17 +162,18 @@ impl Output {
         })
     }
 
-    /// Compresses and writes a chunk encoded on the drain's thread.
-    pub fn write(&mut self, batch: Batch) -> io::Result<()> {
-        for &(cpu, count) in &batch.lost_per_cpu {
+    /// Writes a kernel chunk the drain filled, stored as `stored` (a zstd frame of it),
+    /// with what the drain learnt while filling it.
+    pub fn write(&mut self, chunk: &KernelChunk, stored: &[u8], learnt: Learnt) -> io::Result<()> {
+        for &(cpu, count) in &learnt.lost_per_cpu {
             if let Some(n) = self.lost_per_cpu.get_mut(cpu as usize) {
                 *n += count;
             }
         }
-        if let Some(names) = batch.names {
+        if let Some(names) = learnt.names {
             self.names = names;
         }
-        let written = self.writer.write_kernel(&batch.chunk);
+        let written = self.writer.write_kernel_stored(chunk, stored);
         self.keep_complete_chunks(written)?;
         if let Some(rotation) = self.rotation
             && self.writer.bytes_written() >= rotation.max_size
@@ -278,13 +288,14 @@ fn close(writer: Writer<File>, summary: &Summary) -> io::Result<File> {
     closed
 }
 
-/// An [`Output`] on a thread of its own: the drain encodes records into chunks (and frees
-/// them) and goes back to the rings while the output thread compresses and writes the
-/// chunks. The drain keeps up with a higher rate, and a slow write does not stall it. The
-/// queue between them is bounded, so a disk slower than the records fills the rings (and
-/// counts losses) rather than memory.
+/// An [`Output`] on a thread of its own, with a compressor beside it
+/// ([`crate::compression`]): the drain copies records into chunks and goes back to the
+/// rings while the chunks are compressed, when a CPU is idle, and written. A slow write
+/// does not stall the drain. The queue between them is bounded, so a disk slower than the
+/// records fills the rings (and counts losses) rather than memory.
 pub struct OutputThread {
-    sender: Option<SyncSender<Batch>>,
+    sender: Option<SyncSender<Message<Learnt>>>,
+    compressor: CompressorQueue,
     thread: Option<JoinHandle<io::Result<Output>>>,
     bytes: Arc<AtomicU64>,
     /// Syscall records handed over so far.
@@ -302,7 +313,8 @@ const QUEUED_CHUNKS: usize = 32;
 
 impl OutputThread {
     pub fn start(mut output: Output) -> io::Result<OutputThread> {
-        let (sender, receiver) = sync_channel::<Batch>(QUEUED_CHUNKS);
+        let (sender, receiver) = sync_channel::<Message<Learnt>>(QUEUED_CHUNKS);
+        let compressor = start_compressor(sender.clone())?;
         let bytes = Arc::new(AtomicU64::new(output.bytes_written()));
         let thread = {
             let bytes = Arc::clone(&bytes);
@@ -312,8 +324,9 @@ impl OutputThread {
                     // The traced tasks must not starve what empties the queue either.
                     // SAFETY: setpriority has no memory effects; 0 is the calling thread.
                     unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, OUTPUT_NICE) };
-                    for batch in receiver {
-                        output.write(batch)?;
+                    let mut due = Due::default();
+                    while let Some((entry, learnt, stored)) = due.next(&receiver)? {
+                        output.write(&entry.chunk, &stored, learnt)?;
                         bytes.store(output.bytes_written(), Ordering::Relaxed);
                     }
                     Ok(output)
@@ -321,6 +334,7 @@ impl OutputThread {
         };
         Ok(OutputThread {
             sender: Some(sender),
+            compressor,
             thread: Some(thread),
             bytes,
             records: 0,
@@ -330,9 +344,16 @@ impl OutputThread {
     /// Hands a batch over to be compressed and written.
     pub fn send(&mut self, batch: Batch) -> io::Result<()> {
         self.records += batch.chunk.syscalls();
-        let sent = self.sender.as_ref().map(|s| s.send(batch));
+        let entry = Entry::new(batch.chunk);
+        let sent = self
+            .sender
+            .as_ref()
+            .map(|s| s.send(Message::Chunk(Arc::clone(&entry), batch.learnt)));
         match sent {
-            Some(Ok(())) => Ok(()),
+            Some(Ok(())) => {
+                self.compressor.push(&entry);
+                Ok(())
+            }
             // The thread stopped: it failed to write. Its error is the one to report.
             _ => Err(self
                 .stop()
@@ -358,7 +379,10 @@ impl OutputThread {
     }
 
     fn stop(&mut self) -> io::Result<Output> {
-        self.sender = None;
+        if let Some(sender) = self.sender.take() {
+            // Fails only if the thread already stopped, which the join reports.
+            let _ = sender.send(Message::End);
+        }
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(_)) => Err(io::Error::other("the output thread panicked")),

@@ -44,8 +44,6 @@ const ITEM_WATERMARK: u8 = 3;
 #[derive(Debug, Default)]
 pub struct KernelChunk {
     raw: Vec<u8>,
-    /// `raw` compressed, once [`KernelChunk::compress`] ran.
-    stored: Option<Vec<u8>>,
     /// Kernel records in the spans.
     records: u32,
     /// Syscall records among them.
@@ -127,19 +125,6 @@ impl KernelChunk {
 
     pub fn raw(&self) -> &[u8] {
         &self.raw
-    }
-
-    /// Compresses the chunk now, on the thread that filled it, while its bytes are still in
-    /// that CPU's cache: read again on another CPU, they measured as half the cost of
-    /// compressing.
-    pub fn compress(&mut self, compressor: &mut zstd::bulk::Compressor<'_>) -> std::io::Result<()> {
-        self.stored = Some(compressor.compress(&self.raw)?);
-        Ok(())
-    }
-
-    /// The compressed bytes, if [`KernelChunk::compress`] ran.
-    pub fn stored(&self) -> Option<&[u8]> {
-        self.stored.as_deref()
     }
 }
 

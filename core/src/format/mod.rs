@@ -29,7 +29,7 @@ pub use kernel::{
 pub(crate) use kernel::{c_string, read as read_struct};
 pub use reader::{Chunk, Reader};
 pub use record::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind};
-pub use writer::Writer;
+pub use writer::{Writer, zstd_raw_frame};
 
 pub const MAGIC: &[u8; 8] = b"SYSCORD\0";
 pub const CHUNK_MAGIC: &[u8; 4] = b"SCHK";

@@ -63,21 +63,23 @@ impl<W: Write> Writer<W> {
         self.records
     }
 
-    /// Writes a kernel chunk, compressed by whoever filled it or else here.
+    /// Writes a kernel chunk, compressing it here.
     pub fn write_kernel(&mut self, chunk: &KernelChunk) -> io::Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let stored = self.compressor.compress(chunk.raw())?;
+        self.write_kernel_stored(chunk, &stored)
+    }
+
+    /// Writes a kernel chunk whose stored bytes (a zstd frame of its raw bytes) were made
+    /// elsewhere.
+    pub fn write_kernel_stored(&mut self, chunk: &KernelChunk, stored: &[u8]) -> io::Result<()> {
         if chunk.is_empty() {
             return Ok(());
         }
         // Records pushed here and kernel records do not mix within a chunk.
         self.flush_chunk()?;
-        let compressed;
-        let stored = match chunk.stored() {
-            Some(stored) => stored,
-            None => {
-                compressed = self.compressor.compress(chunk.raw())?;
-                &compressed
-            }
-        };
         self.write_stored(CHUNK_KERNEL, chunk.raw().len(), stored, chunk.records())?;
         self.records += chunk.syscalls();
         Ok(())
@@ -148,5 +150,56 @@ impl<W: Write> Writer<W> {
         self.raw = serde_json::to_vec(summary).map_err(io::Error::other)?;
         self.write_chunk(CHUNK_END, 0)?;
         Ok(self.out)
+    }
+}
+
+/// The largest block of a zstd frame.
+const ZSTD_BLOCK_MAX: usize = 128 << 10;
+
+/// `raw` as a zstd frame of raw (stored) blocks: what a chunk holds when there was no CPU
+/// to spare for compressing it. Any zstd decoder reads it; making it costs a copy.
+pub fn zstd_raw_frame(raw: &[u8]) -> Vec<u8> {
+    let blocks = raw.len().div_ceil(ZSTD_BLOCK_MAX).max(1);
+    let mut frame = Vec::with_capacity(raw.len() + 9 + 3 * blocks);
+    frame.extend_from_slice(&0xFD2F_B528u32.to_le_bytes());
+    // Frame header descriptor: a 4-byte content size, single segment (no window
+    // descriptor), no checksum, no dictionary.
+    frame.push(0b1010_0000);
+    frame.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+    let mut pieces = raw.chunks(ZSTD_BLOCK_MAX).peekable();
+    if raw.is_empty() {
+        // One empty last raw block.
+        frame.extend_from_slice(&[1, 0, 0]);
+    }
+    while let Some(piece) = pieces.next() {
+        // Block header, 3 bytes little-endian: last-block bit, type 0 (raw), size.
+        let last = u32::from(pieces.peek().is_none());
+        let header = last | ((piece.len() as u32) << 3);
+        frame.extend_from_slice(&header.to_le_bytes()[..3]);
+        frame.extend_from_slice(piece);
+    }
+    frame
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_frame_decompresses_to_its_bytes() {
+        for len in [
+            0,
+            1,
+            56,
+            ZSTD_BLOCK_MAX - 1,
+            ZSTD_BLOCK_MAX,
+            ZSTD_BLOCK_MAX + 1,
+            1 << 20,
+        ] {
+            let raw: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+            let frame = zstd_raw_frame(&raw);
+            let back = zstd::bulk::decompress(&frame, len.max(1)).expect("a valid zstd frame");
+            assert_eq!(back, raw, "length {len}");
+        }
     }
 }
