@@ -122,8 +122,9 @@ struct RecordArgs {
     /// Record registers only: no memory at all.
     #[arg(long, conflicts_with_all = ["capture_writes", "capture_inputs", "full"])]
     no_data: bool,
-    /// How long the drain sleeps when it finds every ring empty (ms). Longer polls cost less
-    /// CPU and need bigger rings.
+    /// How long the drain sleeps when it finds every ring empty (ms); after more empty
+    /// passes in a row, up to four times that, as far as the rings' size allows. Longer
+    /// polls cost less CPU and need bigger rings.
     #[arg(long, value_name = "MS", default_value_t = 10)]
     poll_interval: u64,
     /// Kernel BTF to read struct layouts from, for kernels that do not expose

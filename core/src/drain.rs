@@ -166,6 +166,7 @@ impl Drain {
     ) -> io::Result<Self> {
         let mut last_flush = Instant::now();
         let mut last_pass = Instant::now();
+        let mut idle_passes = 0u32;
         loop {
             let stopping = stop.load(Ordering::Acquire);
             let since_last_pass = last_pass.elapsed();
@@ -188,11 +189,16 @@ impl Drain {
             if stopping {
                 return Ok(self);
             }
+            idle_passes = if fastest_ring_bytes == 0 {
+                idle_passes.saturating_add(1)
+            } else {
+                0
+            };
             let pause = pause_after(
                 self.rings.bytes_per_cpu(),
                 fastest_ring_bytes,
                 since_last_pass,
-                idle_sleep,
+                idle_sleep_after(idle_passes, idle_sleep, self.rings.bytes_per_cpu()),
             );
             if !pause.is_zero() {
                 thread::sleep(pause);
@@ -403,6 +409,21 @@ impl Drain {
     }
 }
 
+/// A ring filling this fast (bytes a second) is what the longer idle sleeps leave room for:
+/// about what one CPU making getppid calls as fast as it can writes, with margin.
+const BURST_RATE: u64 = 512 << 20;
+
+/// The drain's sleep when every ring was empty the last `idle_passes` passes in a row:
+/// `idle_sleep`, doubled for each such pass after the first up to four times as long, but
+/// never longer than a burst at BURST_RATE takes to fill half a ring of `ring_bytes`. An
+/// idle recording with the default rings (32 MiB a CPU on two CPUs) then wakes the drain
+/// 32 times a second instead of 100.
+fn idle_sleep_after(idle_passes: u32, idle_sleep: Duration, ring_bytes: u64) -> Duration {
+    let longest = Duration::from_nanos(ring_bytes / 2 * 1_000_000_000 / BURST_RATE);
+    let backed_off = idle_sleep * (1 << idle_passes.saturating_sub(1).min(2));
+    backed_off.min(longest).max(idle_sleep)
+}
+
 /// How long the drain may sleep after a pass that found `bytes` in the fastest-filling ring
 /// (of `ring_bytes`), `elapsed` after the pass before: `idle_sleep` at most, and no longer
 /// than that ring takes to fill a quarter at the same rate. A pass has a fixed cost (a store
@@ -445,6 +466,25 @@ mod tests {
             Duration::from_micros(250)
         );
         assert_eq!(pause_after(MIB, 4 * MIB, ms(1), idle), Duration::ZERO);
+    }
+
+    #[test]
+    fn an_idle_drain_sleeps_longer_as_far_as_the_ring_allows() {
+        const MIB: u64 = 1 << 20;
+        let ms = Duration::from_millis;
+        // Half of 32 MiB fills in 31.25 ms at BURST_RATE.
+        let sleeps: Vec<_> = (0..5)
+            .map(|n| idle_sleep_after(n, ms(10), 32 * MIB))
+            .collect();
+        let ring_bound = Duration::from_micros(31_250);
+        assert_eq!(sleeps, [ms(10), ms(10), ms(20), ring_bound, ring_bound]);
+        // Half of 8 MiB (64 MiB over 8 CPUs) fills in 7.8 ms.
+        assert_eq!(
+            idle_sleep_after(10, ms(5), 8 * MIB),
+            Duration::from_nanos(7_812_500)
+        );
+        // Half of 2 MiB fills in 2 ms: never shorter than the poll interval asked for.
+        assert_eq!(idle_sleep_after(10, ms(10), 2 * MIB), ms(10));
     }
 
     #[test]
