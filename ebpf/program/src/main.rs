@@ -1,15 +1,20 @@
 //! syscord's kernel side.
 //!
 //! Hooks, all BTF-typed raw tracepoints:
-//! - `sys_exit`, the hot path: is the thread traced (one bit of an array, no helper call)?
+//! - `sys_exit`, the hot path: is the thread recorded (its byte in `TASKS`, no helper call)?
 //!   Then read number, arguments and user PC from the saved `pt_regs` and append one record to
-//!   this CPU's ring. `sys_enter` is not hooked at all: on this kind of machine hooking it
-//!   costs more than the whole exit path, and exit sees every argument anyway.
+//!   this CPU's ring, with the syscall's first capture; further captures are taken by the
+//!   step programs it tail-calls (`syscord_capture_flat`, `syscord_capture_iovec`, loaded for
+//!   `sys_exit` but not attached). Exit sees every argument, so `sys_enter` is hooked only
+//!   with `record -T` (`syscord_sys_enter`, the entry time): on this kind of machine hooking
+//!   it costs more than the whole exit path.
 //! - `sched_process_fork` / `sched_process_exit`: follow children, record `exit` /
 //!   `exit_group` (which never reach `sys_exit`) and thread exits.
 //! - `sched_process_exec`: the path and argv of a new program image (gone from memory by the
 //!   time execve returns), and the start of tracing for the command syscord launched.
 //! - `task_rename`: thread names, so records need not carry one each.
+//! - `cgroup_attach_task`, only when the filter looks at cgroups: a moved task is judged
+//!   again.
 #![no_std]
 #![no_main]
 #![cfg_attr(not(bpf_target_arch = "x86_64"), feature(core_intrinsics))]
