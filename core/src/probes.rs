@@ -1,6 +1,6 @@
 //! Loading the eBPF object, filling its maps, attaching its programs.
 
-use std::{os::fd::AsFd, path::PathBuf};
+use std::{os::fd::AsFd, path::PathBuf, sync::Arc};
 
 use aya::{
     Ebpf, EbpfLoader,
@@ -73,6 +73,42 @@ impl ProbeOptions {
     }
 }
 
+/// Loads `programs` (name, tracepoint), on two threads: the verifier's time is most of
+/// it, and each program is verified on its own.
+fn load_programs<'a>(
+    ebpf: &mut Ebpf,
+    btf: &aya::Btf,
+    programs: impl Iterator<Item = &'a (&'a str, &'a str)>,
+) -> Result<()> {
+    let wanted: std::collections::HashMap<&str, &str> = programs.copied().collect();
+    let mut found: Vec<(&str, &mut BtfTracePoint)> = Vec::new();
+    for (name, program) in ebpf.programs_mut() {
+        if let Some(&tracepoint) = wanted.get(name) {
+            found.push((tracepoint, program.try_into().map_err(load_error)?));
+        }
+    }
+    if found.len() != wanted.len() {
+        return Err(Error::Internal("program missing from the eBPF object"));
+    }
+    let half = found.len() / 2;
+    let (first, second) = found.split_at_mut(half);
+    let load = |programs: &mut [(&str, &mut BtfTracePoint)]| -> Result<()> {
+        for (tracepoint, program) in programs {
+            program.load(tracepoint, btf).map_err(load_error)?;
+        }
+        Ok(())
+    };
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| load(first));
+        let mine = load(second);
+        other
+            .join()
+            .map_err(|_| Error::Internal("loading a program panicked"))
+            .and_then(|r| r)
+            .and(mine)
+    })
+}
+
 /// Possible CPUs: the range `bpf_get_smp_processor_id` can return.
 pub fn possible_cpus() -> Result<usize> {
     aya::util::nr_cpus()
@@ -126,19 +162,20 @@ impl Probes {
             .btf
             .clone()
             .unwrap_or_else(|| PathBuf::from(crate::btf::VMLINUX));
-        // Read once, parsed twice at once: syscord's parser gives field offsets, aya's is
-        // what its loader takes (each takes 15-20 ms of the start-up).
-        let data = std::fs::read(&btf_path)
-            .map_err(|e| btf_error(format!("cannot read {}: {e}", btf_path.display())))?;
-        let (btf, aya_btf) = std::thread::scope(|scope| {
-            let aya = scope.spawn(|| aya::Btf::parse(&data, aya::Endianness::default()));
-            let ours = Btf::parse(&data);
-            (ours, aya.join())
-        });
-        let btf = btf.map_err(btf_error)?;
-        let aya_btf = aya_btf
-            .map_err(|_| Error::Internal("parsing BTF panicked"))?
-            .map_err(btf_error)?;
+        // Read once, parsed twice at once: syscord's parser gives the field offsets the
+        // maps need, aya's is what loading the programs takes (15 and 20 ms here). The
+        // maps are created (the rings take 11 ms) while aya's parser still runs.
+        let data: Arc<[u8]> = std::fs::read(&btf_path)
+            .map_err(|e| btf_error(format!("cannot read {}: {e}", btf_path.display())))?
+            .into();
+        let aya_btf = {
+            let data = Arc::clone(&data);
+            std::thread::Builder::new()
+                .name("syscord-btf".into())
+                .spawn(move || aya::Btf::parse(&data, aya::Endianness::default()))
+                .map_err(|e| Error::Load(format!("starting a thread: {e}")))?
+        };
+        let btf = Btf::parse(&data).map_err(btf_error)?;
         check_pt_regs_layout(&btf)?;
         let cpus = possible_cpus()?;
         let segments_per_cpu = (options.ring_bytes_per_cpu / SEGMENT_SIZE).max(1);
@@ -197,8 +234,8 @@ impl Probes {
         } else {
             1
         };
+        // No target BTF: the object has no CO-RE relocations, so the loader would not use it.
         let mut ebpf = EbpfLoader::new()
-            .btf(&aya_btf)
             .override_global("CONFIG", &config, true)
             .override_global("FILTER", &filter, true)
             .override_global("SYSCALL_FILTERS", syscall_filters.as_slice(), true)
@@ -259,36 +296,46 @@ impl Probes {
         let map_error = |e: std::io::Error| Error::Load(format!("mapping the task maps: {e}"));
         let (tasks, exe_bits) = (tasks.map_err(map_error)?, exe_bits.map_err(map_error)?);
 
-        for (index, program) in CAPTURE_STEP_PROGRAMS {
-            let prog: &mut BtfTracePoint = ebpf
-                .program_mut(program)
-                .ok_or(Error::Internal("program missing from the eBPF object"))?
-                .try_into()
-                .map_err(load_error)?;
-            prog.load("sys_exit", &aya_btf).map_err(load_error)?;
-            let fd = prog
-                .fd()
-                .map_err(load_error)?
-                .try_clone()
-                .map_err(load_error)?;
-            let mut steps: ProgramArray<_> = ProgramArray::try_from(
-                ebpf.map_mut("CAPTURE_STEP")
-                    .ok_or(Error::Internal("no CAPTURE_STEP map"))?,
-            )
-            .map_err(load_error)?;
-            steps.set(index, &fd, 0).map_err(load_error)?;
-        }
-
-        let mut attached = Vec::new();
+        let aya_btf = aya_btf
+            .join()
+            .map_err(|_| Error::Internal("parsing BTF panicked"))?
+            .map_err(btf_error)?;
         let cgroup = (filter.uses_cgroup != 0).then_some(CGROUP_PROGRAM);
         let enter = options.timing.then_some(ENTER_PROGRAM);
-        for (program, tracepoint) in cgroup.into_iter().chain(enter).chain(PROGRAMS) {
+        let hooked: Vec<(&str, &str)> = cgroup.into_iter().chain(enter).chain(PROGRAMS).collect();
+        let steps = CAPTURE_STEP_PROGRAMS.map(|(_, program)| (program, "sys_exit"));
+        load_programs(&mut ebpf, &aya_btf, steps.iter().chain(&hooked))?;
+
+        let mut step_fds = Vec::new();
+        for (index, program) in CAPTURE_STEP_PROGRAMS {
+            let prog: &BtfTracePoint = ebpf
+                .program(program)
+                .ok_or(Error::Internal("program missing from the eBPF object"))?
+                .try_into()
+                .map_err(load_error)?;
+            let fd = prog.fd().map_err(load_error)?;
+            step_fds.push((index, fd.try_clone().map_err(load_error)?));
+        }
+        // The map stays in `ebpf`: a program array loses its entries with its last
+        // userspace reference.
+        let mut step_array: ProgramArray<_> = ProgramArray::try_from(
+            ebpf.map_mut("CAPTURE_STEP")
+                .ok_or(Error::Internal("no CAPTURE_STEP map"))?,
+        )
+        .map_err(load_error)?;
+        for (index, fd) in &step_fds {
+            step_array.set(*index, fd, 0).map_err(load_error)?;
+        }
+
+        // In order: sys_exit last, once the step programs are in place and task tracking
+        // runs.
+        let mut attached = Vec::new();
+        for (program, _) in hooked {
             let prog: &mut BtfTracePoint = ebpf
                 .program_mut(program)
                 .ok_or(Error::Internal("program missing from the eBPF object"))?
                 .try_into()
                 .map_err(load_error)?;
-            prog.load(tracepoint, &aya_btf).map_err(load_error)?;
             prog.attach().map_err(load_error)?;
             attached.push(program);
         }
