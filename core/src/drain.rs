@@ -5,7 +5,7 @@
 //! checks their sequence numbers, copies them as they are into a kernel chunk (runs of
 //! whole records, "spans") and gives the ring space back at once. Nothing is decoded,
 //! merged, encoded or compressed here: the reader decodes (`format::KernelDecoder`), and
-//! chunks are compressed when a CPU is idle (`compression`).
+//! a thread of its own compresses the chunks (`compression`).
 
 use std::{
     io,

@@ -290,7 +290,7 @@ fn close(writer: Writer<File>, summary: &Summary) -> io::Result<File> {
 
 /// An [`Output`] on a thread of its own, with a compressor beside it
 /// ([`crate::compression`]): the drain copies records into chunks and goes back to the
-/// rings while the chunks are compressed, when a CPU is idle, and written. A slow write
+/// rings while the chunks are compressed and written. A slow write
 /// does not stall the drain. The queue between them is bounded, so a disk slower than the
 /// records fills the rings (and counts losses) rather than memory.
 pub struct OutputThread {

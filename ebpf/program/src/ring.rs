@@ -88,11 +88,7 @@ fn segment(cpu: u32, position: u64) -> Option<*mut u8> {
 #[inline(always)]
 pub fn reserve<const MAX: u64>() -> Option<Slot> {
     const { assert!(MAX <= SEGMENT_GUARD) };
-    let cpu = this_cpu();
-    if cpu >= config!(cpus) {
-        return None;
-    }
-    let meta = RING_META.get_ptr_mut(cpu)?;
+    let (cpu, meta) = this_meta()?;
     // SAFETY: `meta` is this CPU's RingMeta; only this CPU's programs write its producer
     // fields, and never two at once.
     unsafe {
@@ -120,13 +116,19 @@ pub fn reserve<const MAX: u64>() -> Option<Slot> {
 #[inline(always)]
 pub fn resume<const MAX: u64>() -> Option<Slot> {
     const { assert!(MAX <= SEGMENT_GUARD) };
+    let (cpu, meta) = this_meta()?;
+    // SAFETY: `meta` is this CPU's RingMeta; see `reserve`.
+    unsafe { slot_at::<MAX>(cpu, meta, (*meta).head, (*meta).seq) }
+}
+
+/// This CPU and its RingMeta.
+#[inline(always)]
+fn this_meta() -> Option<(u32, *mut RingMeta)> {
     let cpu = this_cpu();
     if cpu >= config!(cpus) {
         return None;
     }
-    let meta = RING_META.get_ptr_mut(cpu)?;
-    // SAFETY: `meta` is this CPU's RingMeta; see `reserve`.
-    unsafe { slot_at::<MAX>(cpu, meta, (*meta).head, (*meta).seq) }
+    Some((cpu, RING_META.get_ptr_mut(cpu)?))
 }
 
 #[inline(always)]
@@ -147,8 +149,7 @@ fn slot_at<const MAX: u64>(cpu: u32, meta: *mut RingMeta, head: u64, seq: u64) -
 /// Counts a child of a traced thread that could not be followed.
 #[inline(always)]
 pub fn count_lost_task() {
-    let cpu = this_cpu();
-    if let Some(meta) = RING_META.get_ptr_mut(cpu) {
+    if let Some((_, meta)) = this_meta() {
         // SAFETY: this CPU's producer fields; see `reserve`.
         unsafe { (*meta).lost_tasks += 1 };
     }
