@@ -38,6 +38,8 @@ pub struct DrainProgress {
 
 /// Bytes of kernel records gathered before a chunk goes to the output thread.
 const CHUNK_TARGET: usize = 1 << 20;
+/// A chunk's room: the target, and the segment a last copy may bring beyond it.
+const CHUNK_CAPACITY: usize = CHUNK_TARGET + SEGMENT_SIZE as usize;
 
 /// How far behind the pass's start its watermark stays: a record is published within
 /// microseconds of taking its timestamp (the program cannot be preempted), so after this
@@ -138,6 +140,7 @@ impl Drain {
         rotating: bool,
     ) -> io::Result<Self> {
         let cpus = rings.cpus();
+        let chunk = writer.new_chunk(CHUNK_CAPACITY);
         let tails: Vec<u64> = (0..cpus).map(|cpu| rings.tail(cpu)).collect();
         Ok(Drain {
             rings,
@@ -145,7 +148,7 @@ impl Drain {
             tails,
             last_seq: vec![0; cpus],
             batch: Batch {
-                chunk: KernelChunk::with_capacity(CHUNK_TARGET + SEGMENT_SIZE as usize),
+                chunk,
                 ..Default::default()
             },
             initial_names,
@@ -358,7 +361,7 @@ impl Drain {
         let mut batch = std::mem::replace(
             &mut self.batch,
             Batch {
-                chunk: KernelChunk::with_capacity(CHUNK_TARGET + SEGMENT_SIZE as usize),
+                chunk: self.writer.new_chunk(CHUNK_CAPACITY),
                 ..Default::default()
             },
         );

@@ -19,7 +19,7 @@ use std::{
 };
 
 use crate::{
-    compression::{CompressorQueue, Due, Entry, Message, start_compressor},
+    compression::{ChunkBuffers, CompressorQueue, Due, Entry, Message, start_compressor},
     format::{Header, KernelChunk, Summary, Writer},
 };
 
@@ -300,6 +300,8 @@ pub struct OutputThread {
     bytes: Arc<AtomicU64>,
     /// Syscall records handed over so far.
     records: u64,
+    /// The memory of the chunks written, for new ones.
+    buffers: ChunkBuffers,
 }
 
 /// The output thread's nice value: above the traced tasks', below the drain's, so that the
@@ -309,7 +311,7 @@ const OUTPUT_NICE: libc::c_int = -10;
 
 /// Chunks (about 1 MiB each) queued, at most: room for a write that stalls for tens of
 /// milliseconds (a journal commit) while the drain goes on.
-const QUEUED_CHUNKS: usize = 32;
+pub(crate) const QUEUED_CHUNKS: usize = 32;
 
 impl OutputThread {
     pub fn start(mut output: Output) -> io::Result<OutputThread> {
@@ -338,13 +340,19 @@ impl OutputThread {
             thread: Some(thread),
             bytes,
             records: 0,
+            buffers: ChunkBuffers::default(),
         })
+    }
+
+    /// An empty chunk for `capacity` bytes, in the memory of one written before if it can.
+    pub fn new_chunk(&self, capacity: usize) -> KernelChunk {
+        self.buffers.chunk(capacity)
     }
 
     /// Hands a batch over to be compressed and written.
     pub fn send(&mut self, batch: Batch) -> io::Result<()> {
         self.records += batch.chunk.syscalls();
-        let entry = Entry::new(batch.chunk);
+        let entry = Entry::new(batch.chunk, &self.buffers);
         let sent = self
             .sender
             .as_ref()

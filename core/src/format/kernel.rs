@@ -52,10 +52,21 @@ pub struct KernelChunk {
 
 impl KernelChunk {
     pub fn with_capacity(bytes: usize) -> KernelChunk {
+        KernelChunk::in_buffer(Vec::with_capacity(bytes))
+    }
+
+    /// An empty chunk in `buffer`'s memory (whatever it held is dropped).
+    pub fn in_buffer(mut buffer: Vec<u8>) -> KernelChunk {
+        buffer.clear();
         KernelChunk {
-            raw: Vec::with_capacity(bytes),
+            raw: buffer,
             ..Default::default()
         }
+    }
+
+    /// The chunk's memory, to be used again.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.raw
     }
 
     /// Starts a span of `cpu`'s records; its bytes follow with [`KernelChunk::extend`].
