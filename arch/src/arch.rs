@@ -47,40 +47,6 @@ impl Arch {
             Arch::Riscv64 => regs::RISCV64,
         }
     }
-
-    /// Names of the registers that carry the syscall number, the arguments and the return
-    /// value, for documentation and `syscord handlers`.
-    pub const fn register_names(self) -> RegisterNames {
-        match self {
-            Arch::X86_64 => RegisterNames {
-                nr: "orig_rax",
-                args: ["rdi", "rsi", "rdx", "r10", "r8", "r9"],
-                ret: "rax",
-                pc: "rip",
-            },
-            Arch::Aarch64 => RegisterNames {
-                nr: "w8",
-                args: ["orig_x0", "x1", "x2", "x3", "x4", "x5"],
-                ret: "x0",
-                pc: "pc",
-            },
-            Arch::Riscv64 => RegisterNames {
-                nr: "a7",
-                args: ["orig_a0", "a1", "a2", "a3", "a4", "a5"],
-                ret: "a0",
-                pc: "epc",
-            },
-        }
-    }
-}
-
-/// Human names of the syscall registers of one architecture.
-#[derive(Debug, Clone, Copy)]
-pub struct RegisterNames {
-    pub nr: &'static str,
-    pub args: [&'static str; 6],
-    pub ret: &'static str,
-    pub pc: &'static str,
 }
 
 impl fmt::Display for Arch {

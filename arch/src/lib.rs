@@ -17,7 +17,7 @@ mod errno;
 mod table;
 
 #[cfg(feature = "tables")]
-pub use arch::{Arch, RegisterNames, UnknownArch};
+pub use arch::{Arch, UnknownArch};
 #[cfg(feature = "tables")]
 pub use errno::{errno_description, errno_name};
 #[cfg(feature = "tables")]

@@ -4,7 +4,7 @@
 //! the eBPF program reads are located here, in the running kernel's BTF, and handed to the
 //! program in its read-only configuration.
 
-use std::{collections::HashMap, path::Path};
+use std::collections::HashMap;
 
 use thiserror::Error;
 
@@ -12,11 +12,6 @@ pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
 #[derive(Debug, Error)]
 pub enum BtfError {
-    #[error("cannot read kernel BTF at {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
     #[error("malformed BTF: {0}")]
     Malformed(&'static str),
     #[error("kernel BTF has no struct {0}")]
@@ -89,19 +84,6 @@ fn u32_at(b: &[u8], off: usize) -> Result<u32, BtfError> {
 }
 
 impl Btf {
-    /// The running kernel's BTF.
-    pub fn from_kernel() -> Result<Btf, BtfError> {
-        Self::from_file(Path::new(VMLINUX))
-    }
-
-    pub fn from_file(path: &Path) -> Result<Btf, BtfError> {
-        let data = std::fs::read(path).map_err(|source| BtfError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::parse(&data)
-    }
-
     /// Parses little-endian BTF (all of syscord's architectures are little-endian).
     pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
         if u16_at(data, 0)? != MAGIC {
@@ -253,7 +235,9 @@ mod tests {
     /// The running kernel's BTF, when this machine has one (every machine syscord records on
     /// must).
     fn kernel() -> Btf {
-        Btf::from_kernel().expect("kernel BTF (syscord needs CONFIG_DEBUG_INFO_BTF)")
+        let data =
+            std::fs::read(VMLINUX).expect("kernel BTF (syscord needs CONFIG_DEBUG_INFO_BTF)");
+        Btf::parse(&data).expect("the kernel's BTF parses")
     }
 
     #[test]

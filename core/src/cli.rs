@@ -6,16 +6,18 @@ use clap::{Parser, Subcommand};
 use syscord_arch::Arch;
 use syscord_common::{DEFAULT_SNAP_LEN, MAX_SNAP_LEN, SEGMENT_SIZE};
 use syscord_handlers::Policy;
+use syscord_recording::{
+    dump::{self, DumpFormat},
+    parts::ReadError,
+    stats::{self, SortKey, StatsFormat, StatsOptions},
+};
 
 use crate::{
-    dump::{self, DumpFormat},
+    command::record::{self, RecordOptions, Target},
     error::Error,
     filter,
     output::{MIN_PART_SIZE, Rotation},
     probes::{self, ProbeOptions},
-    record::{self, RecordOptions, Target},
-    recording::ReadError,
-    stats::{self, SortKey, StatsFormat, StatsOptions},
 };
 
 /// syscord: an always-on flight recorder for Linux system calls.
@@ -340,7 +342,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let arch = args.arch.or(Arch::host()).ok_or(Error::Usage(
                 "unsupported host architecture: give --arch".into(),
             ))?;
-            crate::handlers_cmd::run(arch, args.format)?;
+            crate::command::handlers::run(arch, args.format)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Dump(args) => {

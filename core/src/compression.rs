@@ -33,7 +33,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::format::{KernelChunk, zstd_raw_frame};
+use syscord_recording::format::{KernelChunk, zstd_raw_frame};
 
 /// zstd levels, measured on getppid records (56 bytes) in place: level 1 about 4 bytes a
 /// record in the file, -10 about 10 bytes at two thirds of the CPU.

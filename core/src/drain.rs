@@ -21,9 +21,9 @@ use rustc_hash::FxHashMap;
 use syscord_common::{
     CommBody, ExecBody, ForkBody, HEADER_SIZE, RecordHeader, SEGMENT_SIZE, record_kind,
 };
+use syscord_recording::format::{KernelChunk, c_string, kernel_record_plausible, read_struct};
 
 use crate::{
-    format::{KernelChunk, c_string, kernel_record_plausible, read_struct},
     output::{Batch, OutputThread, ThreadName},
     ring::{CorruptRing, Rings},
 };

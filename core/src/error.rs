@@ -4,7 +4,7 @@ use std::{io, path::PathBuf};
 
 use thiserror::Error;
 
-use crate::format::FormatError;
+use syscord_recording::format::FormatError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -1,22 +1,16 @@
-//! syscord's userspace: loading the eBPF programs, draining records into a file, reading it
-//! back, and the `syscord` command line.
+//! The recorder: loading the eBPF programs, draining records into a file, and the `syscord`
+//! command line. Reading recordings is syscord-recording's job.
 
-pub mod btf;
+mod btf;
 pub mod cli;
+mod command;
 mod compression;
-pub mod drain;
-pub mod dump;
-pub mod error;
-pub mod events;
-pub mod filter;
-pub mod format;
-pub mod handlers_cmd;
-pub mod mapping;
-pub mod output;
-pub mod preflight;
-pub mod probes;
-pub mod record;
-pub mod recording;
-pub mod ring;
-pub mod spawn;
-pub mod stats;
+mod drain;
+mod error;
+mod filter;
+mod mapping;
+mod output;
+mod preflight;
+mod probes;
+mod ring;
+mod spawn;

@@ -18,10 +18,12 @@ use std::{
     thread::{self, JoinHandle},
 };
 
-use crate::{
-    compression::{ChunkBuffers, CompressorQueue, Due, Entry, Message, start_compressor},
+use syscord_recording::{
     format::{Header, KernelChunk, Summary, Writer},
+    parts::{existing_parts, part_path},
 };
+
+use crate::compression::{ChunkBuffers, CompressorQueue, Due, Entry, Message, start_compressor};
 
 /// A thread's name as the drain knows it: pid, tid, name.
 pub type ThreadName = (u32, u32, Vec<u8>);
@@ -55,40 +57,6 @@ pub struct Rotation {
 
 /// The smallest `--max-size`: a part must hold at least one whole chunk.
 pub const MIN_PART_SIZE: u64 = 2 << 20;
-
-/// The path of part `part` of the recording at `base`.
-pub fn part_path(base: &Path, part: u64) -> PathBuf {
-    let mut name = base.as_os_str().to_owned();
-    name.push(format!(".{part:06}"));
-    PathBuf::from(name)
-}
-
-/// The parts of a rotated recording at `base` present on disk, by part number.
-pub fn existing_parts(base: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
-    let dir = match base.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let Some(stem) = base.file_name().and_then(|n| n.to_str()) else {
-        return Ok(Vec::new());
-    };
-    let mut parts = Vec::new();
-    for entry in fs::read_dir(&dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let Some(number) = name
-            .strip_prefix(stem)
-            .and_then(|rest| rest.strip_prefix('.'))
-            .filter(|n| n.len() == 6 && n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        parts.push((number.parse().unwrap_or(0), dir.join(name)));
-    }
-    parts.sort();
-    Ok(parts)
-}
 
 fn create(path: &Path) -> io::Result<File> {
     OpenOptions::new()
@@ -235,14 +203,6 @@ impl Output {
     /// Bytes written so far, in every part (including removed ones).
     pub fn bytes_written(&self) -> u64 {
         self.bytes_before + self.writer.bytes_written()
-    }
-
-    /// The file being written (the last part).
-    pub fn current_path(&self) -> PathBuf {
-        match self.part {
-            0 => self.base.clone(),
-            n => part_path(&self.base, n),
-        }
     }
 
     /// Writes the last records and the end chunk, and syncs; says what is on disk.

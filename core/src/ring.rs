@@ -9,7 +9,7 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use syscord_common::{RecordHeader, RingMeta, SEGMENT_BYTES, SEGMENT_SIZE};
+use syscord_common::{RingMeta, SEGMENT_BYTES, SEGMENT_SIZE};
 
 use crate::mapping::{Mapping, page_align};
 
@@ -98,13 +98,6 @@ impl Rings {
         // below the head are visible in full.
         self.field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).head) })
             .load(Ordering::Acquire)
-    }
-
-    /// The header of the record at `position` (below the head) of `cpu`'s ring.
-    pub fn header(&self, cpu: usize, position: u64) -> RecordHeader {
-        // SAFETY: a header lies within the data mapping (the position is 8-aligned, its
-        // offset below SEGMENT_SIZE; the segment's guard area follows).
-        unsafe { std::ptr::read_unaligned(self.address(cpu, position).cast()) }
     }
 
     /// The memory of `cpu`'s ring from `position` to the end of its segment's guard area:

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use syscord::format::{
+use syscord_recording::format::{
     CHUNK_END, Capture, Header, KernelChunk, Record, Summary, SyscallEvent, TaskEvent,
     TaskEventKind, Writer,
     kernel_records::{self, RawCapture},

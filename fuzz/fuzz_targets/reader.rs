@@ -21,7 +21,7 @@ use libfuzzer_sys::{
     arbitrary::{Result as ArbitraryResult, Unstructured},
     fuzz_target,
 };
-use syscord::{
+use syscord_recording::{
     dump::{DumpFormat, dump_from},
     format::{
         CHUNK_MAGIC, Capture, Chunk, Header, Reader, Record, Summary, SyscallEvent, TaskEvent,

@@ -281,11 +281,6 @@ impl Handler {
         self.flags = flags;
         self
     }
-
-    /// The index of the capture called `name`.
-    pub fn capture_index(&self, name: &str) -> Option<usize> {
-        self.captures.iter().position(|c| c.name == name)
-    }
 }
 
 inventory::collect!(Handler);

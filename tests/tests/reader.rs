@@ -1,7 +1,7 @@
 //! `syscord dump` and `syscord stats` on damaged and foreign files: every problem is one clear
 //! line on stderr and a failed exit, never a panic; a file cut after whole chunks shows them.
 //!
-//! The recordings are written here, by the layout core/src/format/ documents, rather than by
+//! The recordings are written here, by the layout recording/src/format/ documents, rather than by
 //! `syscord record`: these tests need neither root nor eBPF, and they check that the
 //! documented format is the one syscord reads.
 

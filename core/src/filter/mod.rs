@@ -5,7 +5,7 @@ mod compile;
 mod parse;
 pub mod procfs;
 
-pub use compile::{CgroupResolver, Compiled, Pattern, ProcessCondition, compile, follow_bits};
+pub use compile::{CgroupResolver, Compiled, ProcessCondition, compile, follow_bits};
 pub use parse::{Expr, Field, FilterError, Literal, Op, Value, parse};
 
 /// `--filter` and the thesis's shorthands (`--pid`, `--comm`, `--ppid`, `--pcomm`), joined

@@ -140,7 +140,7 @@ impl KernelChunk {
 }
 
 /// The `T` at `offset` of `bytes`, if it fits.
-pub(crate) fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
+pub fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
     let end = offset.checked_add(size_of::<T>())?;
     if end > bytes.len() {
         return None;
@@ -150,7 +150,7 @@ pub(crate) fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
 }
 
 /// The bytes before the first NUL.
-pub(crate) fn c_string(bytes: &[u8]) -> Vec<u8> {
+pub fn c_string(bytes: &[u8]) -> Vec<u8> {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     bytes[..end].to_vec()
 }

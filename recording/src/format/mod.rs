@@ -26,7 +26,7 @@ use thiserror::Error;
 pub use kernel::{
     KernelChunk, KernelDecoder, build as kernel_records, plausible as kernel_record_plausible,
 };
-pub(crate) use kernel::{c_string, read as read_struct};
+pub use kernel::{c_string, read as read_struct};
 pub use reader::{Chunk, Reader};
 pub use record::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind};
 pub use writer::{Writer, zstd_raw_frame};

@@ -6,7 +6,9 @@ use serde_json::json;
 use syscord_arch::{Arch, SyscallTable};
 use syscord_handlers::{Capture, Kind, Len, Policy, Ptr, Registry, Role, Size, registry};
 
-use crate::{dump::DumpFormat, error::Error};
+use syscord_recording::dump::DumpFormat;
+
+use crate::error::Error;
 
 fn size_text(size: Size, arch: Arch) -> String {
     match size {

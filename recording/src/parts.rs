@@ -8,15 +8,46 @@
 //! or belong to another recording, which are errors.
 
 use std::{
-    fs::File,
+    fs::{self, File},
     io::{self, BufReader, Read},
     path::{Path, PathBuf},
 };
 
-use crate::{
-    format::{Chunk, FormatError, Header, Reader, Summary},
-    output::existing_parts,
-};
+use crate::format::{Chunk, FormatError, Header, Reader, Summary};
+
+/// The path of part `part` of the recording at `base`.
+pub fn part_path(base: &Path, part: u64) -> PathBuf {
+    let mut name = base.as_os_str().to_owned();
+    name.push(format!(".{part:06}"));
+    PathBuf::from(name)
+}
+
+/// The parts of a rotated recording at `base` present on disk, by part number.
+pub fn existing_parts(base: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+    let dir = match base.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Some(stem) = base.file_name().and_then(|n| n.to_str()) else {
+        return Ok(Vec::new());
+    };
+    let mut parts = Vec::new();
+    for entry in fs::read_dir(&dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(number) = name
+            .strip_prefix(stem)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .filter(|n| n.len() == 6 && n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        parts.push((number.parse().unwrap_or(0), dir.join(name)));
+    }
+    parts.sort();
+    Ok(parts)
+}
 
 /// How reading a recording into some output (`dump`, `stats`) can fail.
 #[derive(Debug, thiserror::Error)]
@@ -274,10 +305,7 @@ mod tests {
     use syscord_arch::Arch;
 
     use super::*;
-    use crate::{
-        format::{Record, SyscallEvent, Writer},
-        output::part_path,
-    };
+    use crate::format::{Record, SyscallEvent, Writer};
 
     fn header(part: u64) -> Header {
         Header {

@@ -10,9 +10,9 @@ use serde_json::json;
 use syscord_handlers::decode::{Call, Captured, Decoder};
 
 use crate::{
-    events::Reorder,
     format::{Chunk, Header, Reader, Record, Summary, TaskEvent, TaskEventKind},
-    recording::{Chunks, ReadError, Recording},
+    parts::{Chunks, ReadError, Recording},
+    reorder::Reorder,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -19,7 +19,7 @@ use syscord_handlers::decode::Decoder;
 
 use crate::{
     format::{Chunk, FormatError, Header, Record, SyscallEvent},
-    recording::{ReadError, Recording},
+    parts::{ReadError, Recording},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

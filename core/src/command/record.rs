@@ -25,6 +25,10 @@ use nix::{
 use syscord_arch::Arch;
 use syscord_common::task_state;
 use syscord_handlers::{Policy, Registry};
+use syscord_recording::{
+    format::{Header, Summary},
+    parts::part_path,
+};
 
 use crate::{
     drain::{Drain, DrainProgress},
@@ -33,8 +37,7 @@ use crate::{
         self, Compiled, Expr,
         procfs::{self, Cgroup2},
     },
-    format::{Header, Summary},
-    output::{self, Output, OutputThread, Rotation, ThreadName, Written},
+    output::{Output, OutputThread, Rotation, ThreadName, Written},
     preflight,
     probes::{ProbeOptions, Probes, Selection, possible_cpus},
     spawn::{Paused, wait_exit_code},
@@ -236,7 +239,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
     // Before loading anything: an unwritable output is a common mistake. The file is
     // created again, with its header, once recording starts.
     let first_file = match options.rotation {
-        Some(_) => output::part_path(&options.output, 1),
+        Some(_) => part_path(&options.output, 1),
         None => options.output.clone(),
     };
     OpenOptions::new()
