@@ -132,9 +132,14 @@ impl Entry {
                 Ok(zstd_raw_frame(self.chunk.raw()))
             };
         }
+        // Recording ended: the compressor finishes this chunk sooner than a raw copy of it
+        // is written and read back.
+        while compress_now && self.state.load(Ordering::Acquire) == COMPRESSING {
+            std::thread::yield_now();
+        }
         Ok(match self.compressed() {
             Some(bytes) => bytes.to_vec(),
-            // Being compressed: not worth waiting for.
+            // Being compressed while recording goes on: not worth waiting for.
             None => zstd_raw_frame(self.chunk.raw()),
         })
     }

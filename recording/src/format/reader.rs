@@ -26,6 +26,8 @@ pub struct Reader<R: Read> {
     offset: u64,
     summary: Option<Summary>,
     done: bool,
+    /// Damage found, to report after the records held before it.
+    damage: Option<FormatError>,
     kernel: KernelDecoder,
     /// The end chunk, read while the losses it reveals are handed out first.
     end: Option<Summary>,
@@ -102,6 +104,7 @@ impl<R: Read> Reader<R> {
             offset: 16 + u64::from(len) + 4,
             summary: None,
             done: false,
+            damage: None,
             end: None,
         })
     }
@@ -126,8 +129,25 @@ impl<R: Read> Reader<R> {
         self.summary.is_some()
     }
 
-    /// The next chunk, or None at the end of the file.
+    /// The next chunk, or None at the end of the file. Damage is reported after the records
+    /// before it, those that still waited for a watermark included.
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError> {
+        if let Some(damage) = self.damage.take() {
+            return Err(damage);
+        }
+        match self.read_chunk() {
+            Err(damage) => match self.kernel.flush() {
+                Ok(held) if !held.is_empty() => {
+                    self.damage = Some(damage);
+                    Ok(Some(Chunk::Records(held)))
+                }
+                _ => Err(damage),
+            },
+            read => read,
+        }
+    }
+
+    fn read_chunk(&mut self) -> Result<Option<Chunk>, FormatError> {
         if let Some(summary) = self.end.take() {
             return Ok(Some(Chunk::End(summary)));
         }

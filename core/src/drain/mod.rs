@@ -6,6 +6,12 @@
 //! whole records, "spans") and gives the ring space back at once. Nothing is decoded,
 //! merged, encoded or compressed here: the reader decodes (`format::KernelDecoder`), and
 //! a thread of its own compresses the chunks (`compression`).
+//!
+//! `names` keeps the live threads' names for rotated recordings; `pacing` says how long
+//! the drain sleeps between passes.
+
+mod names;
+mod pacing;
 
 use std::{
     io,
@@ -17,12 +23,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use rustc_hash::FxHashMap;
-use syscord_common::{
-    CommBody, ExecBody, ForkBody, HEADER_SIZE, RecordHeader, SEGMENT_SIZE, record_kind,
-};
-use syscord_recording::format::{KernelChunk, c_string, kernel_record_plausible, read_struct};
+use syscord_common::{HEADER_SIZE, RecordHeader, SEGMENT_SIZE, record_kind};
+use syscord_recording::format::{KernelChunk, kernel_record_plausible, read_struct};
 
+use self::{
+    names::Names,
+    pacing::{idle_sleep_after, pause_after},
+};
 use crate::{
     output::{Batch, OutputThread, ThreadName},
     ring::{CorruptRing, Rings},
@@ -54,61 +61,6 @@ fn boot_ns() -> u64 {
 
 /// How long records may wait in memory before they are written out as a chunk.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The names of the live recorded threads, kept only for rotated recordings: each part
-/// starts with them, so that a part read without the ones before it names its threads.
-/// Updated from the rare records (forks, execs, renames, exits), never per syscall.
-#[derive(Default)]
-struct Names {
-    by_tid: FxHashMap<u32, (u32, Vec<u8>)>,
-    changed: bool,
-}
-
-impl Names {
-    fn note(&mut self, header: &RecordHeader, bytes: &[u8]) {
-        let body = HEADER_SIZE as usize;
-        match header.kind {
-            record_kind::FORK => {
-                if let Some(fork) = read_struct::<ForkBody>(bytes, body)
-                    && let Some((_, comm)) = self.by_tid.get(&header.tid).cloned()
-                {
-                    self.by_tid.insert(fork.child_tid, (fork.child_pid, comm));
-                }
-            }
-            record_kind::COMM => {
-                if let Some(c) = read_struct::<CommBody>(bytes, body) {
-                    self.by_tid
-                        .insert(header.tid, (header.pid, c_string(&c.comm)));
-                }
-            }
-            record_kind::EXEC => {
-                if let Some(e) = read_struct::<ExecBody>(bytes, body) {
-                    self.by_tid.remove(&e.old_tid);
-                    self.by_tid
-                        .insert(header.tid, (header.pid, c_string(&e.comm)));
-                }
-            }
-            record_kind::EXIT => {
-                self.by_tid.remove(&header.tid);
-            }
-            _ => return,
-        }
-        self.changed = true;
-    }
-
-    fn snapshot(&mut self) -> Option<Vec<ThreadName>> {
-        if !self.changed {
-            return None;
-        }
-        self.changed = false;
-        Some(
-            self.by_tid
-                .iter()
-                .map(|(&tid, (pid, comm))| (*pid, tid, comm.clone()))
-                .collect(),
-        )
-    }
-}
 
 pub struct Drain {
     rings: Rings,
@@ -409,127 +361,5 @@ impl Drain {
     /// Waits for the output thread to write everything handed to it.
     pub fn into_output(self) -> io::Result<crate::output::Output> {
         self.writer.finish()
-    }
-}
-
-/// A ring filling this fast (bytes a second) is what the longer idle sleeps leave room for:
-/// about what one CPU making getppid calls as fast as it can writes, with margin.
-const BURST_RATE: u64 = 512 << 20;
-
-/// The drain's sleep when every ring was empty the last `idle_passes` passes in a row:
-/// `idle_sleep`, doubled for each such pass after the first up to four times as long, but
-/// never longer than a burst at BURST_RATE takes to fill half a ring of `ring_bytes`. An
-/// idle recording with the default rings (32 MiB a CPU on two CPUs) then wakes the drain
-/// 32 times a second instead of 100.
-fn idle_sleep_after(idle_passes: u32, idle_sleep: Duration, ring_bytes: u64) -> Duration {
-    let longest = Duration::from_nanos(ring_bytes / 2 * 1_000_000_000 / BURST_RATE);
-    let backed_off = idle_sleep * (1 << idle_passes.saturating_sub(1).min(2));
-    backed_off.min(longest).max(idle_sleep)
-}
-
-/// How long the drain may sleep after a pass that found `bytes` in the fastest-filling ring
-/// (of `ring_bytes`), `elapsed` after the pass before: `idle_sleep` at most, and no longer
-/// than that ring takes to fill a quarter at the same rate. A pass has a fixed cost (a store
-/// to each ring's tail, the head's cache line moved to the drain's CPU), so the drain works
-/// in batches rather than chasing each record.
-fn pause_after(ring_bytes: u64, bytes: u64, elapsed: Duration, idle_sleep: Duration) -> Duration {
-    /// Shorter sleeps cost more than they save.
-    const MIN_PAUSE: Duration = Duration::from_micros(100);
-    if bytes == 0 {
-        return idle_sleep;
-    }
-    let fill_ns = u128::from(ring_bytes / 4) * elapsed.as_nanos() / u128::from(bytes);
-    let pause = Duration::from_nanos(u64::try_from(fill_ns).unwrap_or(u64::MAX)).min(idle_sleep);
-    if pause < MIN_PAUSE {
-        Duration::ZERO
-    } else {
-        pause
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_drain_sleeps_while_the_fastest_ring_fills_a_quarter() {
-        const MIB: u64 = 1 << 20;
-        let idle = Duration::from_millis(10);
-        let ms = Duration::from_millis;
-        // Nothing came: the full poll interval.
-        assert_eq!(pause_after(32 * MIB, 0, ms(10), idle), idle);
-        // 1 MiB in 1 ms into a 32 MiB ring: a quarter takes 8 ms more.
-        assert_eq!(pause_after(32 * MIB, MIB, ms(1), idle), ms(8));
-        // Slower than that: never beyond the poll interval.
-        assert_eq!(pause_after(32 * MIB, MIB, ms(100), idle), idle);
-        // A 1 MiB ring filling at 1 GiB/s would be a quarter full within 0.25 ms: under a
-        // millisecond the pause scales down, and below 100 us the drain does not sleep.
-        assert_eq!(
-            pause_after(MIB, MIB, ms(1), idle),
-            Duration::from_micros(250)
-        );
-        assert_eq!(pause_after(MIB, 4 * MIB, ms(1), idle), Duration::ZERO);
-    }
-
-    #[test]
-    fn an_idle_drain_sleeps_longer_as_far_as_the_ring_allows() {
-        const MIB: u64 = 1 << 20;
-        let ms = Duration::from_millis;
-        // Half of 32 MiB fills in 31.25 ms at BURST_RATE.
-        let sleeps: Vec<_> = (0..5)
-            .map(|n| idle_sleep_after(n, ms(10), 32 * MIB))
-            .collect();
-        let ring_bound = Duration::from_micros(31_250);
-        assert_eq!(sleeps, [ms(10), ms(10), ms(20), ring_bound, ring_bound]);
-        // Half of 8 MiB (64 MiB over 8 CPUs) fills in 7.8 ms.
-        assert_eq!(
-            idle_sleep_after(10, ms(5), 8 * MIB),
-            Duration::from_nanos(7_812_500)
-        );
-        // Half of 2 MiB fills in 2 ms: never shorter than the poll interval asked for.
-        assert_eq!(idle_sleep_after(10, ms(10), 2 * MIB), ms(10));
-    }
-
-    #[test]
-    fn names_follow_forks_execs_renames_and_exits() {
-        let mut names = Names::default();
-        names.by_tid.insert(10, (10, b"parent".to_vec()));
-        let header = |kind, tid| RecordHeader {
-            kind,
-            tid,
-            pid: tid,
-            ..Default::default()
-        };
-        let with_body = |h: RecordHeader, body: &[u8]| {
-            let mut bytes = vec![0u8; HEADER_SIZE as usize];
-            bytes.extend_from_slice(body);
-            (h, bytes)
-        };
-        let fork = ForkBody {
-            child_tid: 11,
-            child_pid: 11,
-        };
-        // SAFETY: plain repr(C) structs viewed as bytes.
-        let as_bytes = |p: *const u8, n: usize| unsafe { std::slice::from_raw_parts(p, n) };
-        let (h, b) = with_body(
-            header(record_kind::FORK, 10),
-            as_bytes((&fork as *const ForkBody).cast(), size_of::<ForkBody>()),
-        );
-        names.note(&h, &b);
-        assert_eq!(names.by_tid[&11].1, b"parent");
-        let mut comm = CommBody::default();
-        comm.comm[..6].copy_from_slice(b"worker");
-        let (h, b) = with_body(
-            header(record_kind::COMM, 11),
-            as_bytes((&comm as *const CommBody).cast(), size_of::<CommBody>()),
-        );
-        names.note(&h, &b);
-        assert_eq!(names.by_tid[&11].1, b"worker");
-        let snapshot = names.snapshot().expect("changed");
-        assert_eq!(snapshot.len(), 2);
-        assert!(names.snapshot().is_none(), "unchanged since");
-        let (h, b) = with_body(header(record_kind::EXIT, 11), &[0; 8]);
-        names.note(&h, &b);
-        assert!(!names.by_tid.contains_key(&11));
     }
 }
