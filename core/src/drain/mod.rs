@@ -174,8 +174,7 @@ impl Drain {
             for (pid, tid, comm) in names {
                 self.batch.chunk.push_name(pid, tid, &comm);
                 if let Some(known) = &mut self.names {
-                    known.by_tid.insert(tid, (pid, comm));
-                    known.changed = true;
+                    known.insert(pid, tid, comm);
                 }
             }
         }

@@ -11,11 +11,17 @@ use crate::output::ThreadName;
 /// Updated from the rare records (forks, execs, renames, exits), never per syscall.
 #[derive(Default)]
 pub(super) struct Names {
-    pub(super) by_tid: FxHashMap<u32, (u32, Vec<u8>)>,
-    pub(super) changed: bool,
+    by_tid: FxHashMap<u32, (u32, Vec<u8>)>,
+    changed: bool,
 }
 
 impl Names {
+    /// A thread's name read from /proc.
+    pub(super) fn insert(&mut self, pid: u32, tid: u32, comm: Vec<u8>) {
+        self.by_tid.insert(tid, (pid, comm));
+        self.changed = true;
+    }
+
     pub(super) fn note(&mut self, header: &RecordHeader, bytes: &[u8]) {
         let body = HEADER_SIZE as usize;
         match header.kind {

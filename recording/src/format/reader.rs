@@ -507,4 +507,35 @@ mod tests {
         ));
         assert!(matches!(reader.next_chunk(), Ok(None)));
     }
+
+    #[test]
+    fn records_waiting_for_a_watermark_come_out_before_the_damage_after_them() {
+        use crate::format::{KernelChunk, kernel_records};
+        let mut chunk = KernelChunk::default();
+        let at = chunk.open_span(0);
+        let record = kernel_records::exit(1, 10_000, 7, 7, 0);
+        chunk.extend(&record);
+        chunk.close_span(at, record.len(), 1, 0);
+        let mut w = Writer::new(Vec::new(), &header()).unwrap();
+        w.write_kernel(&chunk).unwrap();
+        w.write_kernel(&chunk).unwrap();
+        let file = w.abandon().unwrap();
+        // Cut inside the second chunk: the first one's record had no watermark yet.
+        let second = file.len() - 8;
+        let mut reader = Reader::new(&file[..second]).unwrap();
+        let mut records = 0;
+        let damage = loop {
+            match reader.next_chunk() {
+                Ok(Some(Chunk::Records(r))) => records += r.len(),
+                Ok(_) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        assert_eq!(records, 1, "the held record before the damage");
+        assert!(matches!(
+            damage,
+            Some(FormatError::Truncated("the last chunk is incomplete"))
+        ));
+        assert!(matches!(reader.next_chunk(), Ok(None)));
+    }
 }
