@@ -2,11 +2,11 @@
 
 use super::prelude::*;
 
-/// `struct msghdr` fields: msg_name, msg_namelen, msg_iov, msg_iovlen.
-const MSG_NAME: u16 = 0;
-const MSG_NAMELEN: u16 = 8;
-const MSG_IOV: u16 = 16;
-const MSG_IOVLEN: u16 = 24;
+/// `struct msghdr` fields the captures follow.
+const MSG_NAME: u16 = Struct::Msghdr.common_offset("msg_name");
+const MSG_NAMELEN: u16 = Struct::Msghdr.common_offset("msg_namelen");
+const MSG_IOV: u16 = Struct::Msghdr.common_offset("msg_iov");
+const MSG_IOVLEN: u16 = Struct::Msghdr.common_offset("msg_iovlen");
 
 /// A socket address the kernel filled in, with its length in the socklen_t at `len_arg`.
 const fn peer(name: &'static str, ptr: u8, len_arg: u8) -> Capture {

@@ -5,8 +5,8 @@ use super::prelude::*;
 
 /// `struct clone_args` fields the kernel writes through: the pidfd (CLONE_PIDFD) and the
 /// parent's copy of the child's TID (CLONE_PARENT_SETTID).
-const CLONE_ARGS_PIDFD: u16 = 8;
-const CLONE_ARGS_PARENT_TID: u16 = 24;
+const CLONE_ARGS_PIDFD: u16 = Struct::CloneArgs.common_offset("pidfd");
+const CLONE_ARGS_PARENT_TID: u16 = Struct::CloneArgs.common_offset("parent_tid");
 
 const EXECVEAT_FLAGS: Names = &[
     (0x100, "AT_SYMLINK_NOFOLLOW"),
