@@ -4,7 +4,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::{Scratch, record, syscord};
+use common::{Scratch, record, syscord, text};
 
 fn dump(args: &[&str], file: &std::path::Path) -> Output {
     Command::new(syscord())
@@ -13,10 +13,6 @@ fn dump(args: &[&str], file: &std::path::Path) -> Output {
         .arg(file)
         .output()
         .expect("run syscord dump")
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).into_owned()
 }
 
 #[test]

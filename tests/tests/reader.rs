@@ -13,7 +13,7 @@ use std::{
     process::{Command, Output},
 };
 
-use common::{Scratch, syscord};
+use common::{Scratch, syscord, text};
 use serde_json::json;
 
 const X86_64_GETPID: u64 = 39;
@@ -215,10 +215,6 @@ fn run(command: &str, args: &[&str], file: &Path) -> Output {
         .arg(file)
         .output()
         .unwrap_or_else(|e| panic!("run syscord {command}: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The commands and formats every file is read with.

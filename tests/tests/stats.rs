@@ -12,7 +12,7 @@ use std::{
     time::Instant,
 };
 
-use common::{Scratch, record, syscord};
+use common::{Scratch, record, syscord, text};
 use serde_json::Value;
 use syscord_arch::errno_name;
 use syscord_tests::sequence_log;
@@ -27,10 +27,6 @@ fn stats(args: &[&str], file: &Path) -> Output {
         .arg(file)
         .output()
         .expect("run syscord stats")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn json(out: &Output) -> Value {

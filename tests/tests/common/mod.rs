@@ -102,17 +102,13 @@ impl Recording {
 
     /// The syscall records, by thread, in time order.
     pub fn syscalls_by_tid(&self) -> BTreeMap<u64, Vec<Value>> {
-        let mut by_tid: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
-        for r in self.records() {
-            if r.get("syscall").is_some() {
-                by_tid
-                    .entry(r["tid"].as_u64().unwrap())
-                    .or_default()
-                    .push(r);
-            }
-        }
-        by_tid
+        syscord_tests::syscalls_by_tid(&self.records())
     }
+}
+
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs `syscord record -o <dir>/<name>.rec [extra...] -- command...`.
