@@ -27,9 +27,9 @@ pub struct DumpReport {
     pub items: u64,
     pub summary: Option<Summary>,
     /// Why the recording is incomplete (its tail is missing), if it is.
-    pub missing_tail: Option<String>,
+    pub(crate) missing_tail: Option<String>,
     /// What the reader should know about the files read (parts removed by --keep).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl DumpReport {
@@ -353,7 +353,7 @@ fn describe_wait_status(status: u32) -> String {
 
 /// Bytes as a printable string: C escapes for control characters, quotes and backslashes, so
 /// no byte of a recording can break a line of the dump.
-pub fn escape(bytes: &[u8]) -> String {
+pub(crate) fn escape(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len());
     for &b in bytes {
         match b {
@@ -371,7 +371,7 @@ pub fn escape(bytes: &[u8]) -> String {
     s
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         let _ = write!(s, "{b:02x}");

@@ -59,7 +59,7 @@ pub enum ReadError {
 }
 
 /// What `dump` and `stats` read: a recording as a stream of chunks.
-pub trait Chunks {
+pub(crate) trait Chunks {
     fn header(&self) -> &Header;
     /// The next chunk, or None at the end.
     fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError>;
@@ -109,7 +109,7 @@ impl Chunks for Recording {
     }
 }
 
-pub struct Recording {
+pub(crate) struct Recording {
     /// The parts still to open after the current one, oldest first (empty for one file).
     pending: std::vec::IntoIter<(u64, PathBuf)>,
     reader: Reader<BufReader<File>>,
@@ -126,7 +126,7 @@ pub struct Recording {
 impl Recording {
     /// Opens the file at `path`, or when there is none, the rotated recording whose parts are
     /// `path.NNNNNN`.
-    pub fn open(path: &Path) -> Result<Recording, FormatError> {
+    pub(crate) fn open(path: &Path) -> Result<Recording, FormatError> {
         match Reader::open(path) {
             Err(FormatError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
                 let parts = existing_parts(path).unwrap_or_default();
@@ -164,13 +164,13 @@ impl Recording {
     }
 
     /// The header of the first file read (its `part` is the first kept part).
-    pub fn header(&self) -> &Header {
+    pub(crate) fn header(&self) -> &Header {
         &self.first_header
     }
 
     /// What the reader should know about the set of files: parts removed by `--keep`, a
     /// single part read alone.
-    pub fn notes(&self) -> Vec<String> {
+    pub(crate) fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         if self.first_part > 1 {
             let removed = match self.first_part - 1 {
@@ -194,7 +194,7 @@ impl Recording {
     /// The next chunk of records in recording order, the last part's end chunk, then None.
     /// The end chunks of the parts before the last are not returned: they only say the
     /// recording goes on.
-    pub fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError> {
+    pub(crate) fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError> {
         loop {
             match self.reader.next_chunk() {
                 Ok(Some(Chunk::End(summary))) => {
@@ -260,18 +260,18 @@ impl Recording {
     }
 
     /// The summary of the recording, once the last end chunk is read.
-    pub fn summary(&self) -> Option<&Summary> {
+    pub(crate) fn summary(&self) -> Option<&Summary> {
         self.summary.as_ref()
     }
 
     /// Whether the recording ended properly: its last file has an end chunk that does not
     /// say a further part follows.
-    pub fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.summary.as_ref().is_some_and(|s| !s.continued)
     }
 
     /// Why the recording is not complete, once read to its end: for `dump` and `stats` to say.
-    pub fn missing_tail(&self) -> Option<String> {
+    pub(crate) fn missing_tail(&self) -> Option<String> {
         match &self.summary {
             Some(s) if s.continued => Some(format!(
                 "the recording continues in part {}, which is missing",

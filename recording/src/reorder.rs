@@ -38,14 +38,14 @@ impl Ord for Held {
 }
 
 #[derive(Default)]
-pub struct Reorder {
+pub(crate) struct Reorder {
     heap: BinaryHeap<Reverse<Held>>,
     arrival: u64,
     newest: u64,
 }
 
 impl Reorder {
-    pub fn push(&mut self, record: Record, out: &mut impl FnMut(Record)) {
+    pub(crate) fn push(&mut self, record: Record, out: &mut impl FnMut(Record)) {
         let ts = record.ts_ns();
         self.newest = self.newest.max(ts);
         self.arrival += 1;
@@ -64,7 +64,7 @@ impl Reorder {
         }
     }
 
-    pub fn finish(&mut self, out: &mut impl FnMut(Record)) {
+    pub(crate) fn finish(&mut self, out: &mut impl FnMut(Record)) {
         while let Some(Reverse(held)) = self.heap.pop() {
             out(held.record);
         }

@@ -126,7 +126,7 @@ impl KernelChunk {
         self.raw.is_empty()
     }
 
-    pub fn records(&self) -> u32 {
+    pub(crate) fn records(&self) -> u32 {
         self.records
     }
 
@@ -234,7 +234,7 @@ struct Found<'a> {
 }
 
 /// The state that runs through a recording's kernel chunks.
-pub struct KernelDecoder {
+pub(crate) struct KernelDecoder {
     registry: Option<Registry>,
     comms: FxHashMap<u32, Vec<u8>>,
     exec_details: FxHashMap<u32, ExecDetails>,
@@ -250,7 +250,7 @@ pub struct KernelDecoder {
 impl KernelDecoder {
     /// `from_start`: whether the first chunk read is the recording's first (so each CPU's
     /// numbers start at 1).
-    pub fn new(arch: Arch, cpus: u32, from_start: bool) -> KernelDecoder {
+    pub(crate) fn new(arch: Arch, cpus: u32, from_start: bool) -> KernelDecoder {
         KernelDecoder {
             registry: Registry::new(arch).ok(),
             comms: FxHashMap::default(),
@@ -263,7 +263,7 @@ impl KernelDecoder {
 
     /// The records of one kernel chunk and those held from before that its watermark
     /// releases, in time order.
-    pub fn decode(&mut self, raw: &[u8], count: u32) -> Result<Vec<Record>, FormatError> {
+    pub(crate) fn decode(&mut self, raw: &[u8], count: u32) -> Result<Vec<Record>, FormatError> {
         let corrupt = FormatError::Corrupt;
         let mut found: Vec<Found<'_>> = Vec::with_capacity(count as usize);
         let mut watermark = None;
@@ -318,7 +318,7 @@ impl KernelDecoder {
     }
 
     /// The records still held, in time order: at the end of the recording.
-    pub fn flush(&mut self) -> Result<Vec<Record>, FormatError> {
+    pub(crate) fn flush(&mut self) -> Result<Vec<Record>, FormatError> {
         let held = std::mem::take(&mut self.held);
         self.hand_out(held)
     }
@@ -343,7 +343,7 @@ impl KernelDecoder {
 
     /// Loss markers for the numbers each CPU gave out after its last record read
     /// (`last_seq_per_cpu` from the summary): events lost at the very end.
-    pub fn tail_losses(&mut self, last_seq_per_cpu: &[u64]) -> Vec<Record> {
+    pub(crate) fn tail_losses(&mut self, last_seq_per_cpu: &[u64]) -> Vec<Record> {
         let mut losses = Vec::new();
         for (cpu, &last) in last_seq_per_cpu.iter().enumerate() {
             let Some(seen) = self.last_seq.get_mut(cpu) else {
@@ -571,9 +571,10 @@ impl KernelDecoder {
     }
 }
 
-/// Kernel records as the eBPF program writes them, built in userspace: for tests and for
-/// the fuzzer's seeds, which need chunks the recorder could have written.
-pub mod build {
+/// Kernel records as the eBPF program writes them, built in userspace: for tests, which
+/// need chunks the recorder could have written.
+#[cfg(test)]
+pub(crate) mod build {
     use syscord_common::{
         CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE, RECORD_ALIGN,
         RecordHeader, SyscallBody, capture_result, record_kind, syscall_layout,
@@ -617,15 +618,15 @@ pub mod build {
     }
 
     /// A capture: its id in the handler, the original length, and the bytes kept.
-    pub struct RawCapture<'a> {
-        pub id: u8,
-        pub orig_len: u64,
-        pub bytes: &'a [u8],
+    pub(crate) struct RawCapture<'a> {
+        pub(crate) id: u8,
+        pub(crate) orig_len: u64,
+        pub(crate) bytes: &'a [u8],
     }
 
     /// A syscall record that returned (`returned`) or never did.
     #[allow(clippy::too_many_arguments)]
-    pub fn syscall(
+    pub(crate) fn syscall(
         seq: u64,
         ts_ns: u64,
         pid: u32,
@@ -673,7 +674,7 @@ pub mod build {
         record(record_kind::SYSCALL, flags, seq, ts_ns, pid, tid, &rest)
     }
 
-    pub fn fork(
+    pub(crate) fn fork(
         seq: u64,
         ts_ns: u64,
         pid: u32,
@@ -694,14 +695,21 @@ pub mod build {
         comm
     }
 
-    pub fn rename(seq: u64, ts_ns: u64, pid: u32, tid: u32, name: &[u8]) -> Vec<u8> {
+    pub(crate) fn rename(seq: u64, ts_ns: u64, pid: u32, tid: u32, name: &[u8]) -> Vec<u8> {
         let body = CommBody {
             comm: comm_bytes(name),
         };
         record(record_kind::COMM, 0, seq, ts_ns, pid, tid, bytes_of(&body))
     }
 
-    pub fn exec(seq: u64, ts_ns: u64, pid: u32, tid: u32, path: &[u8], argv: &[u8]) -> Vec<u8> {
+    pub(crate) fn exec(
+        seq: u64,
+        ts_ns: u64,
+        pid: u32,
+        tid: u32,
+        path: &[u8],
+        argv: &[u8],
+    ) -> Vec<u8> {
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
         let body = ExecBody {
             old_tid: tid,
@@ -717,7 +725,7 @@ pub mod build {
         record(record_kind::EXEC, 0, seq, ts_ns, pid, tid, &rest)
     }
 
-    pub fn exit(seq: u64, ts_ns: u64, pid: u32, tid: u32, code: u32) -> Vec<u8> {
+    pub(crate) fn exit(seq: u64, ts_ns: u64, pid: u32, tid: u32, code: u32) -> Vec<u8> {
         let body = ExitBody {
             exit_code: code,
             _pad: 0,

@@ -23,28 +23,28 @@ use serde::{Deserialize, Serialize};
 use syscord_arch::Arch;
 use thiserror::Error;
 
-pub use kernel::{
-    KernelChunk, KernelDecoder, build as kernel_records, plausible as kernel_record_plausible,
-};
+#[cfg(test)]
+pub(crate) use kernel::build as kernel_records;
+pub use kernel::{KernelChunk, plausible as kernel_record_plausible};
 pub use kernel::{c_string, read as read_struct};
 pub use reader::{Chunk, Reader};
 pub use record::{Capture, Record, SyscallEvent, TaskEvent, TaskEventKind};
 pub use writer::{Writer, zstd_raw_frame};
 
-pub const MAGIC: &[u8; 8] = b"SYSCORD\0";
+pub(crate) const MAGIC: &[u8; 8] = b"SYSCORD\0";
 pub const CHUNK_MAGIC: &[u8; 4] = b"SCHK";
-pub const FORMAT_VERSION: u16 = 2;
+pub(crate) const FORMAT_VERSION: u16 = 2;
 /// Versions this syscord reads: 1 differs only in having no kernel chunks.
-pub const READABLE_VERSIONS: std::ops::RangeInclusive<u16> = 1..=FORMAT_VERSION;
+pub(crate) const READABLE_VERSIONS: std::ops::RangeInclusive<u16> = 1..=FORMAT_VERSION;
 
 /// Chunk kinds.
-pub const CHUNK_RECORDS: u8 = 1;
-pub const CHUNK_END: u8 = 2;
-pub const CHUNK_KERNEL: u8 = 3;
+pub(crate) const CHUNK_RECORDS: u8 = 1;
+pub(crate) const CHUNK_END: u8 = 2;
+pub(crate) const CHUNK_KERNEL: u8 = 3;
 
 /// Upper bounds a reader enforces before allocating, so a corrupt length cannot exhaust memory.
-pub const MAX_HEADER_LEN: u32 = 1 << 20;
-pub const MAX_CHUNK_RAW_LEN: u32 = 64 << 20;
+pub(crate) const MAX_HEADER_LEN: u32 = 1 << 20;
+pub(crate) const MAX_CHUNK_RAW_LEN: u32 = 64 << 20;
 
 #[derive(Debug, Error)]
 pub enum FormatError {
@@ -107,7 +107,7 @@ pub struct Header {
 
 impl Header {
     /// Wall-clock ns since the epoch of a record timestamp.
-    pub fn wall_ns(&self, boot_ns: u64) -> u64 {
+    pub(crate) fn wall_ns(&self, boot_ns: u64) -> u64 {
         self.start_wall_ns
             .wrapping_add(boot_ns.wrapping_sub(self.start_boot_ns))
     }

@@ -34,7 +34,7 @@ pub struct Reader<R: Read> {
 }
 
 impl Reader<BufReader<File>> {
-    pub fn open(path: &Path) -> Result<Self, FormatError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, FormatError> {
         let file = File::open(path)?;
         Reader::new(BufReader::with_capacity(1 << 20, file))
     }
@@ -111,7 +111,7 @@ impl<R: Read> Reader<R> {
 
     /// Hands the state that runs through kernel chunks (thread names, sequence numbers) to
     /// the reader of the next part of a rotated recording.
-    pub fn pass_kernel_state_to<S: Read>(&mut self, next: &mut Reader<S>) {
+    pub(crate) fn pass_kernel_state_to<S: Read>(&mut self, next: &mut Reader<S>) {
         std::mem::swap(&mut self.kernel, &mut next.kernel);
     }
 
@@ -125,7 +125,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// Whether the file ended with its end chunk (false after a recorder crash).
-    pub fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.summary.is_some()
     }
 

@@ -72,7 +72,7 @@ pub struct SyscallEvent {
 }
 
 impl SyscallEvent {
-    pub fn comm_lossy(&self) -> String {
+    pub(crate) fn comm_lossy(&self) -> String {
         String::from_utf8_lossy(&self.comm).into_owned()
     }
 }
@@ -94,7 +94,7 @@ pub enum Record {
 }
 
 impl Record {
-    pub fn ts_ns(&self) -> u64 {
+    pub(crate) fn ts_ns(&self) -> u64 {
         match self {
             Record::Syscall(e) => e.ts_ns,
             Record::Task(e) => e.ts_ns,
@@ -129,14 +129,14 @@ pub enum TaskEventKind {
 
 /// Encodes records of one chunk.
 #[derive(Default)]
-pub struct Encoder {
+pub(crate) struct Encoder {
     prev_ts: u64,
     /// Last comm written per thread in this chunk.
     comms: FxHashMap<u32, Vec<u8>>,
 }
 
 impl Encoder {
-    pub fn encode(&mut self, record: &Record, out: &mut Vec<u8>) {
+    pub(crate) fn encode(&mut self, record: &Record, out: &mut Vec<u8>) {
         match record {
             Record::Syscall(e) => self.encode_syscall(e, out),
             Record::Lost {
@@ -246,14 +246,14 @@ fn put_short_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// Decodes the records of one chunk, in order.
-pub struct Decoder<'a> {
+pub(crate) struct Decoder<'a> {
     cursor: Cursor<'a>,
     prev_ts: u64,
     comms: FxHashMap<u32, Vec<u8>>,
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(raw: &'a [u8]) -> Self {
+    pub(crate) fn new(raw: &'a [u8]) -> Self {
         Decoder {
             cursor: Cursor::new(raw),
             prev_ts: 0,

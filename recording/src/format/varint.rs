@@ -2,7 +2,7 @@
 
 use super::FormatError;
 
-pub fn put_u64(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put_u64(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -10,35 +10,35 @@ pub fn put_u64(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-pub fn put_i64(out: &mut Vec<u8>, v: i64) {
+pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
     put_u64(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
 /// Varints gathered in a buffer on the stack, then appended at once: pushing to a Vec byte
 /// by byte checks its capacity and stores its length for every byte, which was most of what
 /// encoding a record cost.
-pub struct Scratch {
+pub(crate) struct Scratch {
     bytes: [u8; Scratch::CAPACITY],
     len: usize,
 }
 
 impl Scratch {
     /// Room for a syscall record's tag and fixed fields (136 bytes at most).
-    pub const CAPACITY: usize = 160;
+    pub(crate) const CAPACITY: usize = 160;
 
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Scratch {
             bytes: [0; Self::CAPACITY],
             len: 0,
         }
     }
 
-    pub fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         self.bytes[self.len] = v;
         self.len += 1;
     }
 
-    pub fn u64(&mut self, mut v: u64) {
+    pub(crate) fn u64(&mut self, mut v: u64) {
         // The length in a local: kept in the struct, it was stored and reloaded per byte.
         let mut len = self.len;
         while v >= 0x80 {
@@ -50,31 +50,31 @@ impl Scratch {
         self.len = len + 1;
     }
 
-    pub fn i64(&mut self, v: i64) {
+    pub(crate) fn i64(&mut self, v: i64) {
         self.u64(((v << 1) ^ (v >> 63)) as u64);
     }
 
-    pub fn as_slice(&self) -> &[u8] {
+    pub(crate) fn as_slice(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
 }
 
 /// A bounds-checked reader over one decoded chunk.
-pub struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     data: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(data: &'a [u8]) -> Self {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
         Cursor { data, pos: 0 }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.data.len()
     }
 
-    pub fn u8(&mut self) -> Result<u8, FormatError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, FormatError> {
         let b = *self.data.get(self.pos).ok_or(FormatError::Corrupt(
             "record runs past the end of its chunk",
         ))?;
@@ -82,7 +82,7 @@ impl<'a> Cursor<'a> {
         Ok(b)
     }
 
-    pub fn u64(&mut self) -> Result<u64, FormatError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, FormatError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.u8()?;
@@ -94,16 +94,16 @@ impl<'a> Cursor<'a> {
         Err(FormatError::Corrupt("varint longer than 64 bits"))
     }
 
-    pub fn u32(&mut self) -> Result<u32, FormatError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, FormatError> {
         u32::try_from(self.u64()?).map_err(|_| FormatError::Corrupt("value out of range"))
     }
 
-    pub fn i64(&mut self) -> Result<i64, FormatError> {
+    pub(crate) fn i64(&mut self) -> Result<i64, FormatError> {
         let v = self.u64()?;
         Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
     }
 
-    pub fn bytes(&mut self, len: usize) -> Result<&'a [u8], FormatError> {
+    pub(crate) fn bytes(&mut self, len: usize) -> Result<&'a [u8], FormatError> {
         let end = self
             .pos
             .checked_add(len)

@@ -7,7 +7,7 @@ use super::{
 };
 
 /// Uncompressed bytes gathered before a chunk is compressed and written.
-pub const CHUNK_TARGET: usize = 1 << 20;
+pub(crate) const CHUNK_TARGET: usize = 1 << 20;
 
 /// zstd level of encoded records chunks.
 const ZSTD_LEVEL: i32 = 1;
