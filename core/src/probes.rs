@@ -422,37 +422,23 @@ impl Probes {
     }
 }
 
-/// The eBPF program reads `pt_regs` at offsets compiled in for this architecture; check them
-/// against the running kernel before trusting a single argument.
+/// The eBPF program reads `pt_regs` at offsets compiled in for this architecture; check
+/// every one against the running kernel before trusting a single argument.
 fn check_pt_regs_layout(btf: &Btf) -> Result<()> {
     let Some(arch) = Arch::host() else {
         return Err(Error::Internal("unsupported host architecture"));
     };
-    let layout = arch.pt_regs();
-    let fields: &[(&str, usize)] = match arch {
-        Arch::X86_64 => &[
-            ("di", layout.args[0]),
-            ("r9", layout.args[5]),
-            ("orig_ax", layout.nr),
-            ("ip", layout.pc),
-        ],
-        Arch::Aarch64 => &[
-            ("orig_x0", layout.args[0]),
-            ("syscallno", layout.nr),
-            ("pc", layout.pc),
-        ],
-        Arch::Riscv64 => &[
-            ("orig_a0", layout.args[0]),
-            ("a5", layout.args[5]),
-            ("a7", layout.nr),
-            ("epc", layout.pc),
-        ],
-    };
-    for &(field, expected) in fields {
-        let actual = btf.field_offset("pt_regs", field).map_err(btf_error)?;
-        if actual as usize != expected {
+    for reg in arch.pt_regs().registers() {
+        // An element of a register array (arm64's `regs[1]`): registers are 8 bytes.
+        let (member, index) = match reg.name.split_once('[') {
+            Some((member, index)) => (member, index.trim_end_matches(']').parse().unwrap_or(0)),
+            None => (reg.name, 0u32),
+        };
+        let actual = btf.field_offset("pt_regs", member).map_err(btf_error)? + 8 * index;
+        if actual as usize != reg.offset {
             return Err(Error::Unsupported(format!(
-                "this kernel's pt_regs.{field} is at byte {actual}, syscord expects {expected}"
+                "this kernel's pt_regs.{} is at byte {actual}, syscord expects {}",
+                reg.name, reg.offset
             )));
         }
     }
@@ -462,6 +448,12 @@ fn check_pt_regs_layout(btf: &Btf) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pt_regs_register_matches_the_running_kernel() {
+        let btf = Btf::parse(&std::fs::read(crate::btf::VMLINUX).unwrap()).unwrap();
+        check_pt_regs_layout(&btf).unwrap();
+    }
 
     #[test]
     fn default_ring_sizes() {

@@ -20,12 +20,12 @@ use crate::{PT_REGS, config, reg};
 #[inline(always)]
 fn arg(regs: *const u8, index: u8) -> u64 {
     match index {
-        0 => reg(regs, PT_REGS.args[0]),
-        1 => reg(regs, PT_REGS.args[1]),
-        2 => reg(regs, PT_REGS.args[2]),
-        3 => reg(regs, PT_REGS.args[3]),
-        4 => reg(regs, PT_REGS.args[4]),
-        _ => reg(regs, PT_REGS.args[5]),
+        0 => reg(regs, PT_REGS.args[0].offset),
+        1 => reg(regs, PT_REGS.args[1].offset),
+        2 => reg(regs, PT_REGS.args[2].offset),
+        3 => reg(regs, PT_REGS.args[3].offset),
+        4 => reg(regs, PT_REGS.args[4].offset),
+        _ => reg(regs, PT_REGS.args[5].offset),
     }
 }
 

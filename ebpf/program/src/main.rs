@@ -126,9 +126,9 @@ pub(crate) fn reg(regs: *const u8, offset: usize) -> u64 {
 fn syscall_nr(regs: *const u8) -> u32 {
     if PT_REGS.nr_width == 4 {
         // SAFETY: as in `reg`; arm64 keeps the number in an s32.
-        unsafe { *(regs.add(PT_REGS.nr) as *const u32) }
+        unsafe { *(regs.add(PT_REGS.nr.offset) as *const u32) }
     } else {
-        reg(regs, PT_REGS.nr) as u32
+        reg(regs, PT_REGS.nr.offset) as u32
     }
 }
 
@@ -184,7 +184,7 @@ fn fill_syscall(
         (*body).nr = nr;
         (*body).data_len = 0;
         (*body).ret = ret;
-        (*body).ret_addr = reg(regs, PT_REGS.pc);
+        (*body).ret_addr = reg(regs, PT_REGS.pc.offset);
         if timed {
             *(record.add(SYSCALL_RECORD_SIZE as usize) as *mut u64) = take_entry_time(tid);
         }
@@ -212,12 +212,12 @@ fn put_args(record: *mut u8, at: u64, regs: *const u8, flags: u32) -> u64 {
     // SAFETY: the reservation holds six arguments after the body, entry time and captures.
     unsafe {
         *(record.add(at as usize) as *mut [u64; 6]) = [
-            reg(regs, PT_REGS.args[0]),
-            reg(regs, PT_REGS.args[1]),
-            reg(regs, PT_REGS.args[2]),
-            reg(regs, PT_REGS.args[3]),
-            reg(regs, PT_REGS.args[4]),
-            reg(regs, PT_REGS.args[5]),
+            reg(regs, PT_REGS.args[0].offset),
+            reg(regs, PT_REGS.args[1].offset),
+            reg(regs, PT_REGS.args[2].offset),
+            reg(regs, PT_REGS.args[3].offset),
+            reg(regs, PT_REGS.args[4].offset),
+            reg(regs, PT_REGS.args[5].offset),
         ];
     }
     at + 8 * u64::from((flags & rule_flags::ARGS_MASK) >> rule_flags::ARGS_SHIFT)
