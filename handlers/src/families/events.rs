@@ -175,25 +175,50 @@ const POLLFDS: Capture = Capture::output(
     Show::Struct(Struct::Pollfd),
 );
 
-submit! {
-    Handler::new("poll", RS, &[arg("ufds", Data(0)), arg("nfds", UInt), arg("timeout_msecs", Int)], Int)
-        .captures(&[POLLFDS])
-}
-submit! {
+submit!(
+    Handler::new(
+        "poll",
+        RS,
+        &[
+            arg("ufds", Data(0)),
+            arg("nfds", UInt),
+            arg("timeout_msecs", Int)
+        ],
+        Int
+    )
+    .captures(&[POLLFDS])
+);
+submit!(
     Handler::new(
         "ppoll",
         RS,
-        &[arg("ufds", Data(0)), arg("nfds", UInt), arg("tsp", Data(1)), arg("sigmask", Data(2)), arg("sigsetsize", ULong)],
+        &[
+            arg("ufds", Data(0)),
+            arg("nfds", UInt),
+            arg("tsp", Data(1)),
+            arg("sigmask", Data(2)),
+            arg("sigsetsize", ULong)
+        ],
         Int,
     )
     // Read at exit, tsp holds the time left.
-    .captures(&[POLLFDS, Capture::input_struct("tsp", 2, Struct::Timespec), sigmask(3)])
-}
-submit! {
+    .captures(&[
+        POLLFDS,
+        Capture::input_struct("tsp", 2, Struct::Timespec),
+        sigmask(3)
+    ])
+);
+submit!(
     Handler::new(
         "select",
         RS,
-        &[arg("n", Int), arg("inp", Data(0)), arg("outp", Data(1)), arg("exp", Data(2)), arg("tvp", Data(3))],
+        &[
+            arg("n", Int),
+            arg("inp", Data(0)),
+            arg("outp", Data(1)),
+            arg("exp", Data(2)),
+            arg("tvp", Data(3))
+        ],
         Int,
     )
     .captures(&[
@@ -202,12 +227,19 @@ submit! {
         Capture::output("exp", 3, FD_SET, Show::Hex),
         Capture::input_struct("tvp", 4, Struct::Timeval),
     ])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "pselect6",
         RS,
-        &[arg("n", Int), arg("inp", Data(0)), arg("outp", Data(1)), arg("exp", Data(2)), arg("tsp", Data(3)), arg("sig", Ptr)],
+        &[
+            arg("n", Int),
+            arg("inp", Data(0)),
+            arg("outp", Data(1)),
+            arg("exp", Data(2)),
+            arg("tsp", Data(3)),
+            arg("sig", Ptr)
+        ],
         Int,
     )
     .captures(&[
@@ -216,202 +248,354 @@ submit! {
         Capture::output("exp", 3, FD_SET, Show::Hex),
         Capture::input_struct("tsp", 4, Struct::Timespec),
     ])
-}
+);
 
 // --- epoll -------------------------------------------------------------------------------
 
-submit! { Handler::new("epoll_create", RS, &[arg("size", Int)], Fd) }
-submit! { Handler::new("epoll_create1", RS, &[arg("flags", Flags(EPOLL_CREATE_FLAGS))], Fd) }
-submit! {
+submit!(Handler::new("epoll_create", RS, &[arg("size", Int)], Fd));
+submit!(Handler::new(
+    "epoll_create1",
+    RS,
+    &[arg("flags", Flags(EPOLL_CREATE_FLAGS))],
+    Fd
+));
+submit!(
     Handler::new(
         "epoll_ctl",
         WS,
-        &[arg("epfd", Fd), arg("op", Enum(EPOLL_CTL_OPS)), arg("fd", Fd), arg("event", Data(0))],
+        &[
+            arg("epfd", Fd),
+            arg("op", Enum(EPOLL_CTL_OPS)),
+            arg("fd", Fd),
+            arg("event", Data(0))
+        ],
         Int,
     )
     .captures(&[Capture::input_struct("event", 3, Struct::EpollEvent)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "epoll_wait",
         RS,
-        &[arg("epfd", Fd), arg("events", Data(0)), arg("maxevents", Int), arg("timeout", Int)],
+        &[
+            arg("epfd", Fd),
+            arg("events", Data(0)),
+            arg("maxevents", Int),
+            arg("timeout", Int)
+        ],
         Int,
     )
     .captures(&[ready_events(1)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "epoll_pwait",
         RS,
-        &[arg("epfd", Fd), arg("events", Data(0)), arg("maxevents", Int), arg("timeout", Int), arg("sigmask", Data(1)), arg("sigsetsize", ULong)],
+        &[
+            arg("epfd", Fd),
+            arg("events", Data(0)),
+            arg("maxevents", Int),
+            arg("timeout", Int),
+            arg("sigmask", Data(1)),
+            arg("sigsetsize", ULong)
+        ],
         Int,
     )
     .captures(&[ready_events(1), sigmask(4)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "epoll_pwait2",
         RS,
-        &[arg("epfd", Fd), arg("events", Data(0)), arg("maxevents", Int), arg("timeout", Data(1)), arg("sigmask", Data(2)), arg("sigsetsize", ULong)],
+        &[
+            arg("epfd", Fd),
+            arg("events", Data(0)),
+            arg("maxevents", Int),
+            arg("timeout", Data(1)),
+            arg("sigmask", Data(2)),
+            arg("sigsetsize", ULong)
+        ],
         Int,
     )
-    .captures(&[ready_events(1), Capture::input_struct("timeout", 3, Struct::Timespec), sigmask(4)])
-}
+    .captures(&[
+        ready_events(1),
+        Capture::input_struct("timeout", 3, Struct::Timespec),
+        sigmask(4)
+    ])
+);
 // x86_64 only, not implemented by the kernel (left from the first epoll interface).
-submit! {
-    Handler::new("epoll_ctl_old", WS, &[arg("epfd", Int), arg("op", Int), arg("fd", Int), arg("event", Ptr)], Long)
-}
-submit! {
-    Handler::new(
-        "epoll_wait_old",
-        WS,
-        &[arg("epfd", Int), arg("events", Ptr), arg("maxevents", Int), arg("timeout", Int)],
-        Long,
-    )
-}
+submit!(Handler::new(
+    "epoll_ctl_old",
+    WS,
+    &[
+        arg("epfd", Int),
+        arg("op", Int),
+        arg("fd", Int),
+        arg("event", Ptr)
+    ],
+    Long
+));
+submit!(Handler::new(
+    "epoll_wait_old",
+    WS,
+    &[
+        arg("epfd", Int),
+        arg("events", Ptr),
+        arg("maxevents", Int),
+        arg("timeout", Int)
+    ],
+    Long,
+));
 
 // --- descriptors that deliver events -----------------------------------------------------
 
-submit! { Handler::new("eventfd", RS, &[arg("count", UInt)], Fd) }
-submit! { Handler::new("eventfd2", RS, &[arg("count", UInt), arg("flags", Flags(EFD_FLAGS))], Fd) }
-submit! {
-    Handler::new("signalfd", RS, &[arg("ufd", Fd), arg("user_mask", Data(0)), arg("sizemask", ULong)], Fd)
-        .captures(&[Capture::input_struct("user_mask", 1, Struct::Sigset)])
-}
-submit! {
+submit!(Handler::new("eventfd", RS, &[arg("count", UInt)], Fd));
+submit!(Handler::new(
+    "eventfd2",
+    RS,
+    &[arg("count", UInt), arg("flags", Flags(EFD_FLAGS))],
+    Fd
+));
+submit!(
+    Handler::new(
+        "signalfd",
+        RS,
+        &[
+            arg("ufd", Fd),
+            arg("user_mask", Data(0)),
+            arg("sizemask", ULong)
+        ],
+        Fd
+    )
+    .captures(&[Capture::input_struct("user_mask", 1, Struct::Sigset)])
+);
+submit!(
     Handler::new(
         "signalfd4",
         RS,
-        &[arg("ufd", Fd), arg("user_mask", Data(0)), arg("sizemask", ULong), arg("flags", Flags(SFD_FLAGS))],
+        &[
+            arg("ufd", Fd),
+            arg("user_mask", Data(0)),
+            arg("sizemask", ULong),
+            arg("flags", Flags(SFD_FLAGS))
+        ],
         Fd,
     )
     .captures(&[Capture::input_struct("user_mask", 1, Struct::Sigset)])
-}
-submit! {
-    Handler::new("timerfd_create", RS, &[arg("clockid", Enum(CLOCKS)), arg("flags", Flags(TFD_FLAGS))], Fd)
-}
-submit! {
+);
+submit!(Handler::new(
+    "timerfd_create",
+    RS,
+    &[arg("clockid", Enum(CLOCKS)), arg("flags", Flags(TFD_FLAGS))],
+    Fd
+));
+submit!(
     Handler::new(
         "timerfd_settime",
         WS,
-        &[arg("ufd", Fd), arg("flags", Flags(TFD_SETTIME_FLAGS)), arg("utmr", Data(0)), arg("otmr", Data(1))],
+        &[
+            arg("ufd", Fd),
+            arg("flags", Flags(TFD_SETTIME_FLAGS)),
+            arg("utmr", Data(0)),
+            arg("otmr", Data(1))
+        ],
         Int,
     )
     .captures(&[
         Capture::input_struct("utmr", 2, Struct::Itimerspec),
         Capture::output_struct("otmr", 3, Struct::Itimerspec),
     ])
-}
-submit! {
-    Handler::new("timerfd_gettime", RS, &[arg("ufd", Fd), arg("otmr", Data(0))], Int)
-        .captures(&[Capture::output_struct("otmr", 1, Struct::Itimerspec)])
-}
-submit! { Handler::new("inotify_init", RS, &[], Fd) }
-submit! { Handler::new("inotify_init1", RS, &[arg("flags", Flags(IN_INIT_FLAGS))], Fd) }
+);
+submit!(
+    Handler::new(
+        "timerfd_gettime",
+        RS,
+        &[arg("ufd", Fd), arg("otmr", Data(0))],
+        Int
+    )
+    .captures(&[Capture::output_struct("otmr", 1, Struct::Itimerspec)])
+);
+submit!(Handler::new("inotify_init", RS, &[], Fd));
+submit!(Handler::new(
+    "inotify_init1",
+    RS,
+    &[arg("flags", Flags(IN_INIT_FLAGS))],
+    Fd
+));
 // Like open: resolves a path to a handle (the watch descriptor).
-submit! {
+submit!(
     Handler::new(
         "inotify_add_watch",
         RS,
-        &[arg("fd", Fd), arg("pathname", Data(0)), arg("mask", Flags(IN_EVENTS))],
+        &[
+            arg("fd", Fd),
+            arg("pathname", Data(0)),
+            arg("mask", Flags(IN_EVENTS))
+        ],
         Int,
     )
     .captures(&[Capture::string("pathname", 1)])
-}
-submit! { Handler::new("inotify_rm_watch", WS, &[arg("fd", Fd), arg("wd", Int)], Int) }
-submit! {
-    Handler::new(
-        "fanotify_init",
-        RS,
-        &[arg("flags", Flags(FAN_INIT_FLAGS)), arg("event_f_flags", OpenFlags)],
-        Fd,
-    )
-}
-submit! {
+);
+submit!(Handler::new(
+    "inotify_rm_watch",
+    WS,
+    &[arg("fd", Fd), arg("wd", Int)],
+    Int
+));
+submit!(Handler::new(
+    "fanotify_init",
+    RS,
+    &[
+        arg("flags", Flags(FAN_INIT_FLAGS)),
+        arg("event_f_flags", OpenFlags)
+    ],
+    Fd,
+));
+submit!(
     Handler::new(
         "fanotify_mark",
         WS,
-        &[arg("fanotify_fd", Fd), arg("flags", Flags(FAN_MARK_FLAGS)), arg("mask", Flags(FAN_EVENTS)), arg("dfd", DirFd), arg("pathname", Data(0))],
+        &[
+            arg("fanotify_fd", Fd),
+            arg("flags", Flags(FAN_MARK_FLAGS)),
+            arg("mask", Flags(FAN_EVENTS)),
+            arg("dfd", DirFd),
+            arg("pathname", Data(0))
+        ],
         Int,
     )
     .captures(&[Capture::string("pathname", 4)])
-}
-submit! { Handler::new("userfaultfd", RS, &[arg("flags", Flags(UFFD_FLAGS))], Fd) }
+);
+submit!(Handler::new(
+    "userfaultfd",
+    RS,
+    &[arg("flags", Flags(UFFD_FLAGS))],
+    Fd
+));
 
 // --- asynchronous I/O (aio) --------------------------------------------------------------
 
-submit! {
-    Handler::new("io_setup", RS, &[arg("nr_events", UInt), arg("ctxp", Data(0))], Int)
-        .captures(&[Capture::output_struct("ctxp", 1, Struct::Long)])
-}
-submit! { Handler::new("io_destroy", WS, &[arg("ctx", Hex)], Int) }
-submit! {
-    Handler::new("io_submit", WS, &[arg("ctx_id", Hex), arg("nr", Long), arg("iocbpp", Data(0))], Long)
-        // The first iocb (iocbpp is an array of pointers to them).
-        .captures(&[Capture {
-            name: "iocbpp",
-            kind: Kind::Bytes,
-            ptr: Ptr::Field { arg: 2, offset: 0 },
-            len: Len::Fixed(IOCB),
-            role: Role::Input,
-            show: Show::Hex,
-        }])
-}
-submit! {
-    Handler::new("io_cancel", WS, &[arg("ctx_id", Hex), arg("iocb", Data(0)), arg("result", Ptr)], Int)
-        .captures(&[Capture {
-            name: "iocb",
-            kind: Kind::Bytes,
-            ptr: Ptr::Arg(1),
-            len: Len::Fixed(IOCB),
-            role: Role::Input,
-            show: Show::Hex,
-        }])
-}
+submit!(
+    Handler::new(
+        "io_setup",
+        RS,
+        &[arg("nr_events", UInt), arg("ctxp", Data(0))],
+        Int
+    )
+    .captures(&[Capture::output_struct("ctxp", 1, Struct::Long)])
+);
+submit!(Handler::new("io_destroy", WS, &[arg("ctx", Hex)], Int));
+submit!(
+    Handler::new(
+        "io_submit",
+        WS,
+        &[arg("ctx_id", Hex), arg("nr", Long), arg("iocbpp", Data(0))],
+        Long
+    )
+    // The first iocb (iocbpp is an array of pointers to them).
+    .captures(&[Capture {
+        name: "iocbpp",
+        kind: Kind::Bytes,
+        ptr: Ptr::Field { arg: 2, offset: 0 },
+        len: Len::Fixed(IOCB),
+        role: Role::Input,
+        show: Show::Hex,
+    }])
+);
+submit!(
+    Handler::new(
+        "io_cancel",
+        WS,
+        &[arg("ctx_id", Hex), arg("iocb", Data(0)), arg("result", Ptr)],
+        Int
+    )
+    .captures(&[Capture {
+        name: "iocb",
+        kind: Kind::Bytes,
+        ptr: Ptr::Arg(1),
+        len: Len::Fixed(IOCB),
+        role: Role::Input,
+        show: Show::Hex,
+    }])
+);
 const IO_EVENTS: Capture = Capture::output(
     "events",
     3,
     Len::RetTimes(Size::Of(Struct::IoEvent)),
     Show::Struct(Struct::IoEvent),
 );
-submit! {
+submit!(
     Handler::new(
         "io_getevents",
         RS,
-        &[arg("ctx_id", Hex), arg("min_nr", Long), arg("nr", Long), arg("events", Data(0)), arg("timeout", Data(1))],
+        &[
+            arg("ctx_id", Hex),
+            arg("min_nr", Long),
+            arg("nr", Long),
+            arg("events", Data(0)),
+            arg("timeout", Data(1))
+        ],
         Long,
     )
-    .captures(&[IO_EVENTS, Capture::input_struct("timeout", 4, Struct::Timespec)])
-}
-submit! {
+    .captures(&[
+        IO_EVENTS,
+        Capture::input_struct("timeout", 4, Struct::Timespec)
+    ])
+);
+submit!(
     Handler::new(
         "io_pgetevents",
         RS,
-        &[arg("ctx_id", Hex), arg("min_nr", Long), arg("nr", Long), arg("events", Data(0)), arg("timeout", Data(1)), arg("usig", Data(2))],
+        &[
+            arg("ctx_id", Hex),
+            arg("min_nr", Long),
+            arg("nr", Long),
+            arg("events", Data(0)),
+            arg("timeout", Data(1)),
+            arg("usig", Data(2))
+        ],
         Long,
     )
     .captures(&[
         IO_EVENTS,
         Capture::input_struct("timeout", 4, Struct::Timespec),
         // The sigset usig points to.
-        Capture::input_struct("usig", 5, Struct::Sigset)
-            .with_ptr(Ptr::Field { arg: 5, offset: AIO_SIGSET_SIGMASK }),
+        Capture::input_struct("usig", 5, Struct::Sigset).with_ptr(Ptr::Field {
+            arg: 5,
+            offset: AIO_SIGSET_SIGMASK
+        }),
     ])
-}
+);
 
 // --- io_uring ----------------------------------------------------------------------------
 
-submit! {
-    Handler::new("io_uring_setup", RS, &[arg("entries", UInt), arg("params", Data(0))], Fd)
-        // The kernel fills in the ring offsets and features.
-        .captures(&[Capture::output("params", 1, Len::Fixed(IO_URING_PARAMS), Show::Hex)])
-}
-submit! {
+submit!(
+    Handler::new(
+        "io_uring_setup",
+        RS,
+        &[arg("entries", UInt), arg("params", Data(0))],
+        Fd
+    )
+    // The kernel fills in the ring offsets and features.
+    .captures(&[Capture::output(
+        "params",
+        1,
+        Len::Fixed(IO_URING_PARAMS),
+        Show::Hex
+    )])
+);
+submit!(
     Handler::new(
         "io_uring_enter",
         WS,
-        &[arg("fd", Fd), arg("to_submit", UInt), arg("min_complete", UInt), arg("flags", Flags(IORING_ENTER_FLAGS)), arg("argp", Data(0)), arg("argsz", ULong)],
+        &[
+            arg("fd", Fd),
+            arg("to_submit", UInt),
+            arg("min_complete", UInt),
+            arg("flags", Flags(IORING_ENTER_FLAGS)),
+            arg("argp", Data(0)),
+            arg("argsz", ULong)
+        ],
         Int,
     )
     .captures(&[Capture {
@@ -422,12 +606,15 @@ submit! {
         role: Role::Input,
         show: Show::Hex,
     }])
-}
-submit! {
-    Handler::new(
-        "io_uring_register",
-        WS,
-        &[arg("fd", Fd), arg("opcode", Enum(IORING_REGISTER_OPS)), arg("arg", Ptr), arg("nr_args", UInt)],
-        Int,
-    )
-}
+);
+submit!(Handler::new(
+    "io_uring_register",
+    WS,
+    &[
+        arg("fd", Fd),
+        arg("opcode", Enum(IORING_REGISTER_OPS)),
+        arg("arg", Ptr),
+        arg("nr_args", UInt)
+    ],
+    Int,
+));

@@ -81,136 +81,204 @@ const SIGEVENT: Len = Len::Fixed(Size::Bytes(64));
 
 // --- System V message queues -------------------------------------------------------------
 
-submit! {
-    Handler::new("msgget", RS, &[arg("key", Hex), arg("msgflg", Flags(IPC_GET_FLAGS))], Int)
-}
-submit! {
+submit!(Handler::new(
+    "msgget",
+    RS,
+    &[arg("key", Hex), arg("msgflg", Flags(IPC_GET_FLAGS))],
+    Int
+));
+submit!(
     Handler::new(
         "msgsnd",
         WC,
-        &[arg("msqid", Int), arg("msgp", Data(0)), arg("msgsz", ULong), arg("msgflg", Flags(MSG_IPC_FLAGS))],
+        &[
+            arg("msqid", Int),
+            arg("msgp", Data(0)),
+            arg("msgsz", ULong),
+            arg("msgflg", Flags(MSG_IPC_FLAGS))
+        ],
         Int,
     )
     // struct msgbuf: the 8-byte mtype, then msgsz bytes of text.
     .captures(&[Capture::content("msgp", 1, Len::ArgPlus(2, Size::Bytes(8)))])
-}
-submit! {
+);
+submit!(
     // Returns the bytes of text received; the capture starts at mtype, 8 bytes before.
     Handler::new(
         "msgrcv",
         RC,
-        &[arg("msqid", Int), arg("msgp", Data(0)), arg("msgsz", ULong), arg("msgtyp", Long), arg("msgflg", Flags(MSG_IPC_FLAGS))],
+        &[
+            arg("msqid", Int),
+            arg("msgp", Data(0)),
+            arg("msgsz", ULong),
+            arg("msgtyp", Long),
+            arg("msgflg", Flags(MSG_IPC_FLAGS))
+        ],
         Long,
     )
-    .captures(&[Capture::output("msgp", 1, Len::RetPlus(Size::Bytes(8)), Show::Text)])
-}
-submit! {
+    .captures(&[Capture::output(
+        "msgp",
+        1,
+        Len::RetPlus(Size::Bytes(8)),
+        Show::Text
+    )])
+);
+submit!(
     Handler::new(
         "msgctl",
         WS,
-        &[arg("msqid", Int), arg("cmd", Enum(MSGCTL_CMDS)), arg("buf", Data(0))],
+        &[
+            arg("msqid", Int),
+            arg("cmd", Enum(MSGCTL_CMDS)),
+            arg("buf", Data(0))
+        ],
         Int,
     )
     .captures(&[Capture::output("buf", 2, MSQID_DS, Show::Hex)])
-}
+);
 
 // --- System V semaphores -----------------------------------------------------------------
 
-submit! {
+submit!(Handler::new(
+    "semget",
+    RS,
+    &[
+        arg("key", Hex),
+        arg("nsems", Int),
+        arg("semflg", Flags(IPC_GET_FLAGS))
+    ],
+    Int,
+));
+submit!(
     Handler::new(
-        "semget",
-        RS,
-        &[arg("key", Hex), arg("nsems", Int), arg("semflg", Flags(IPC_GET_FLAGS))],
-        Int,
+        "semop",
+        WS,
+        &[arg("semid", Int), arg("tsops", Data(0)), arg("nsops", UInt)],
+        Int
     )
-}
-submit! {
-    Handler::new("semop", WS, &[arg("semid", Int), arg("tsops", Data(0)), arg("nsops", UInt)], Int)
-        .captures(&[input_hex("tsops", 1, Len::ArgTimes(2, SEMBUF))])
-}
-submit! {
+    .captures(&[input_hex("tsops", 1, Len::ArgTimes(2, SEMBUF))])
+);
+submit!(
     Handler::new(
         "semtimedop",
         WS,
-        &[arg("semid", Int), arg("tsops", Data(0)), arg("nsops", UInt), arg("timeout", Data(1))],
+        &[
+            arg("semid", Int),
+            arg("tsops", Data(0)),
+            arg("nsops", UInt),
+            arg("timeout", Data(1))
+        ],
         Int,
     )
     .captures(&[
         input_hex("tsops", 1, Len::ArgTimes(2, SEMBUF)),
         Capture::input_struct("timeout", 3, Struct::Timespec),
     ])
-}
-submit! {
+);
+submit!(
     // arg is a union semun: a value or a pointer, depending on cmd.
     Handler::new(
         "semctl",
         WS,
-        &[arg("semid", Int), arg("semnum", Int), arg("cmd", Enum(SEMCTL_CMDS)), arg("arg", Hex)],
+        &[
+            arg("semid", Int),
+            arg("semnum", Int),
+            arg("cmd", Enum(SEMCTL_CMDS)),
+            arg("arg", Hex)
+        ],
         Int,
     )
-}
+);
 
 // --- System V shared memory --------------------------------------------------------------
 
-submit! {
-    Handler::new(
-        "shmget",
-        RS,
-        &[arg("key", Hex), arg("size", ULong), arg("shmflg", Flags(SHMGET_FLAGS))],
-        Int,
-    )
-}
-submit! {
-    Handler::new(
-        "shmat",
-        WS,
-        &[arg("shmid", Int), arg("shmaddr", Ptr), arg("shmflg", Flags(SHMAT_FLAGS))],
-        Ptr,
-    )
-}
-submit! { Handler::new("shmdt", WS, &[arg("shmaddr", Ptr)], Int) }
-submit! {
+submit!(Handler::new(
+    "shmget",
+    RS,
+    &[
+        arg("key", Hex),
+        arg("size", ULong),
+        arg("shmflg", Flags(SHMGET_FLAGS))
+    ],
+    Int,
+));
+submit!(Handler::new(
+    "shmat",
+    WS,
+    &[
+        arg("shmid", Int),
+        arg("shmaddr", Ptr),
+        arg("shmflg", Flags(SHMAT_FLAGS))
+    ],
+    Ptr,
+));
+submit!(Handler::new("shmdt", WS, &[arg("shmaddr", Ptr)], Int));
+submit!(
     Handler::new(
         "shmctl",
         WS,
-        &[arg("shmid", Int), arg("cmd", Enum(SHMCTL_CMDS)), arg("buf", Data(0))],
+        &[
+            arg("shmid", Int),
+            arg("cmd", Enum(SHMCTL_CMDS)),
+            arg("buf", Data(0))
+        ],
         Int,
     )
     .captures(&[Capture::output("buf", 2, SHMID_DS, Show::Hex)])
-}
+);
 
 // --- POSIX message queues ----------------------------------------------------------------
 
-submit! {
+submit!(
     Handler::new(
         "mq_open",
         RS,
-        &[arg("u_name", Data(0)), arg("oflag", OpenFlags), arg("mode", Mode), arg("u_attr", Data(1))],
+        &[
+            arg("u_name", Data(0)),
+            arg("oflag", OpenFlags),
+            arg("mode", Mode),
+            arg("u_attr", Data(1))
+        ],
         Fd,
     )
-    .captures(&[Capture::string("u_name", 0), Capture::input_struct("u_attr", 3, Struct::MqAttr)])
-}
-submit! {
+    .captures(&[
+        Capture::string("u_name", 0),
+        Capture::input_struct("u_attr", 3, Struct::MqAttr)
+    ])
+);
+submit!(
     Handler::new("mq_unlink", WS, &[arg("u_name", Data(0))], Int)
         .captures(&[Capture::string("u_name", 0)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "mq_timedsend",
         WC,
-        &[arg("mqdes", Fd), arg("u_msg_ptr", Data(0)), arg("msg_len", ULong), arg("msg_prio", UInt), arg("u_abs_timeout", Data(1))],
+        &[
+            arg("mqdes", Fd),
+            arg("u_msg_ptr", Data(0)),
+            arg("msg_len", ULong),
+            arg("msg_prio", UInt),
+            arg("u_abs_timeout", Data(1))
+        ],
         Int,
     )
     .captures(&[
         Capture::content("u_msg_ptr", 1, Len::Arg(2)),
         Capture::input_struct("u_abs_timeout", 4, Struct::Timespec),
     ])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "mq_timedreceive",
         RC,
-        &[arg("mqdes", Fd), arg("u_msg_ptr", Data(0)), arg("msg_len", ULong), arg("u_msg_prio", Data(1)), arg("u_abs_timeout", Data(2))],
+        &[
+            arg("mqdes", Fd),
+            arg("u_msg_ptr", Data(0)),
+            arg("msg_len", ULong),
+            arg("u_msg_prio", Data(1)),
+            arg("u_abs_timeout", Data(2))
+        ],
         Long,
     )
     .captures(&[
@@ -218,21 +286,30 @@ submit! {
         Capture::output_struct("u_msg_prio", 3, Struct::Int),
         Capture::input_struct("u_abs_timeout", 4, Struct::Timespec),
     ])
-}
-submit! {
-    Handler::new("mq_notify", WS, &[arg("mqdes", Fd), arg("u_notification", Data(0))], Int)
-        .captures(&[input_hex("u_notification", 1, SIGEVENT)])
-}
-submit! {
+);
+submit!(
+    Handler::new(
+        "mq_notify",
+        WS,
+        &[arg("mqdes", Fd), arg("u_notification", Data(0))],
+        Int
+    )
+    .captures(&[input_hex("u_notification", 1, SIGEVENT)])
+);
+submit!(
     // mq_getattr (u_mqstat NULL) and mq_setattr (only O_NONBLOCK can change).
     Handler::new(
         "mq_getsetattr",
         RS,
-        &[arg("mqdes", Fd), arg("u_mqstat", Data(0)), arg("u_omqstat", Data(1))],
+        &[
+            arg("mqdes", Fd),
+            arg("u_mqstat", Data(0)),
+            arg("u_omqstat", Data(1))
+        ],
         Int,
     )
     .captures(&[
         Capture::input_struct("u_mqstat", 1, Struct::MqAttr),
         Capture::output_struct("u_omqstat", 2, Struct::MqAttr),
     ])
-}
+);

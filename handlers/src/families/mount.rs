@@ -89,11 +89,17 @@ const MNT_ID_REQ: Capture = Capture {
 
 // --- mounting and unmounting -------------------------------------------------------------
 
-submit! {
+submit!(
     Handler::new(
         "mount",
         WS,
-        &[arg("dev_name", Data(0)), arg("dir_name", Data(1)), arg("type", Data(2)), arg("flags", Flags(MOUNT_FLAGS)), arg("data", Data(3))],
+        &[
+            arg("dev_name", Data(0)),
+            arg("dir_name", Data(1)),
+            arg("type", Data(2)),
+            arg("flags", Flags(MOUNT_FLAGS)),
+            arg("data", Data(3))
+        ],
         Int,
     )
     // data is a string of options for most file systems.
@@ -103,135 +109,243 @@ submit! {
         Capture::string("type", 2),
         Capture::string("data", 4),
     ])
-}
-submit! {
-    Handler::new("umount2", WS, &[arg("name", Data(0)), arg("flags", Flags(UMOUNT_FLAGS))], Int)
-        .captures(&[Capture::string("name", 0)])
-}
+);
+submit!(
+    Handler::new(
+        "umount2",
+        WS,
+        &[arg("name", Data(0)), arg("flags", Flags(UMOUNT_FLAGS))],
+        Int
+    )
+    .captures(&[Capture::string("name", 0)])
+);
 
 // --- the mount API -----------------------------------------------------------------------
 
-submit! {
-    Handler::new("fsopen", RS, &[arg("fs_name", Data(0)), arg("flags", Flags(FSOPEN_FLAGS))], Fd)
-        .captures(&[Capture::string("fs_name", 0)])
-}
-submit! {
+submit!(
+    Handler::new(
+        "fsopen",
+        RS,
+        &[arg("fs_name", Data(0)), arg("flags", Flags(FSOPEN_FLAGS))],
+        Fd
+    )
+    .captures(&[Capture::string("fs_name", 0)])
+);
+submit!(
     Handler::new(
         "fsconfig",
         WS,
-        &[arg("fd", Fd), arg("cmd", Enum(FSCONFIG_CMDS)), arg("key", Data(0)), arg("value", Data(1)), arg("aux", Int)],
+        &[
+            arg("fd", Fd),
+            arg("cmd", Enum(FSCONFIG_CMDS)),
+            arg("key", Data(0)),
+            arg("value", Data(1)),
+            arg("aux", Int)
+        ],
         Int,
     )
     // value is a string for FSCONFIG_SET_STRING and the path commands.
     .captures(&[Capture::string("key", 2), Capture::string("value", 3)])
-}
-submit! {
+);
+submit!(Handler::new(
+    "fsmount",
+    RS,
+    &[
+        arg("fs_fd", Fd),
+        arg("flags", Flags(FSMOUNT_FLAGS)),
+        arg("attr_flags", Flags(MOUNT_ATTRS))
+    ],
+    Fd,
+));
+submit!(
     Handler::new(
-        "fsmount",
+        "fspick",
         RS,
-        &[arg("fs_fd", Fd), arg("flags", Flags(FSMOUNT_FLAGS)), arg("attr_flags", Flags(MOUNT_ATTRS))],
-        Fd,
+        &[
+            arg("dfd", DirFd),
+            arg("path", Data(0)),
+            arg("flags", Flags(FSPICK_FLAGS))
+        ],
+        Fd
     )
-}
-submit! {
-    Handler::new("fspick", RS, &[arg("dfd", DirFd), arg("path", Data(0)), arg("flags", Flags(FSPICK_FLAGS))], Fd)
-        .captures(&[Capture::string("path", 1)])
-}
-submit! {
+    .captures(&[Capture::string("path", 1)])
+);
+submit!(
     Handler::new(
         "move_mount",
         WS,
-        &[arg("from_dfd", DirFd), arg("from_pathname", Data(0)), arg("to_dfd", DirFd), arg("to_pathname", Data(1)), arg("flags", Flags(MOVE_MOUNT_FLAGS))],
+        &[
+            arg("from_dfd", DirFd),
+            arg("from_pathname", Data(0)),
+            arg("to_dfd", DirFd),
+            arg("to_pathname", Data(1)),
+            arg("flags", Flags(MOVE_MOUNT_FLAGS))
+        ],
         Int,
     )
-    .captures(&[Capture::string("from_pathname", 1), Capture::string("to_pathname", 3)])
-}
-submit! {
+    .captures(&[
+        Capture::string("from_pathname", 1),
+        Capture::string("to_pathname", 3)
+    ])
+);
+submit!(
     Handler::new(
         "open_tree",
         RS,
-        &[arg("dfd", DirFd), arg("filename", Data(0)), arg("flags", Flags(OPEN_TREE_FLAGS))],
+        &[
+            arg("dfd", DirFd),
+            arg("filename", Data(0)),
+            arg("flags", Flags(OPEN_TREE_FLAGS))
+        ],
         Fd,
     )
     .captures(&[Capture::string("filename", 1)])
-}
+);
 // It can change the attributes of the mount it opens.
-submit! {
+submit!(
     Handler::new(
         "open_tree_attr",
         WS,
-        &[arg("dfd", DirFd), arg("filename", Data(0)), arg("flags", Flags(OPEN_TREE_FLAGS)), arg("uattr", Data(1)), arg("usize", ULong)],
+        &[
+            arg("dfd", DirFd),
+            arg("filename", Data(0)),
+            arg("flags", Flags(OPEN_TREE_FLAGS)),
+            arg("uattr", Data(1)),
+            arg("usize", ULong)
+        ],
         Fd,
     )
-    .captures(&[Capture::string("filename", 1), Capture::input_struct("uattr", 3, Struct::MountAttr)])
-}
-submit! {
+    .captures(&[
+        Capture::string("filename", 1),
+        Capture::input_struct("uattr", 3, Struct::MountAttr)
+    ])
+);
+submit!(
     Handler::new(
         "mount_setattr",
         WS,
-        &[arg("dfd", DirFd), arg("path", Data(0)), arg("flags", Flags(AT_FLAGS)), arg("uattr", Data(1)), arg("usize", ULong)],
+        &[
+            arg("dfd", DirFd),
+            arg("path", Data(0)),
+            arg("flags", Flags(AT_FLAGS)),
+            arg("uattr", Data(1)),
+            arg("usize", ULong)
+        ],
         Int,
     )
-    .captures(&[Capture::string("path", 1), Capture::input_struct("uattr", 3, Struct::MountAttr)])
-}
+    .captures(&[
+        Capture::string("path", 1),
+        Capture::input_struct("uattr", 3, Struct::MountAttr)
+    ])
+);
 
 // --- listing mounts ----------------------------------------------------------------------
 
-submit! {
+submit!(
     Handler::new(
         "statmount",
         RS,
-        &[arg("req", Data(0)), arg("buf", Data(1)), arg("bufsize", ULong), arg("flags", UInt)],
+        &[
+            arg("req", Data(0)),
+            arg("buf", Data(1)),
+            arg("bufsize", ULong),
+            arg("flags", UInt)
+        ],
         Int,
     )
     .captures(&[
         MNT_ID_REQ,
         // As long as the size the kernel wrote in it says.
-        Capture::output("buf", 1, Len::DerefU32 { arg: 1, offset: STATMOUNT_SIZE }, Show::Hex),
+        Capture::output(
+            "buf",
+            1,
+            Len::DerefU32 {
+                arg: 1,
+                offset: STATMOUNT_SIZE
+            },
+            Show::Hex
+        ),
     ])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "listmount",
         RS,
-        &[arg("req", Data(0)), arg("mnt_ids", Data(1)), arg("nr_mnt_ids", ULong), arg("flags", Flags(LISTMOUNT_FLAGS))],
+        &[
+            arg("req", Data(0)),
+            arg("mnt_ids", Data(1)),
+            arg("nr_mnt_ids", ULong),
+            arg("flags", Flags(LISTMOUNT_FLAGS))
+        ],
         Long,
     )
     .captures(&[
         MNT_ID_REQ,
-        Capture::output("mnt_ids", 1, Len::RetTimes(Size::Of(Struct::Long)), Show::Struct(Struct::Long)),
+        Capture::output(
+            "mnt_ids",
+            1,
+            Len::RetTimes(Size::Of(Struct::Long)),
+            Show::Struct(Struct::Long)
+        ),
     ])
-}
+);
 
 // --- quotas, swap, file system types -----------------------------------------------------
 
 // cmd is QCMD(command, quota type): (command << 8) | type. Some commands read quotas,
 // others change them; recorded like ioctl.
-submit! {
+submit!(
     Handler::new(
         "quotactl",
         RS,
-        &[arg("cmd", Hex), arg("special", Data(0)), arg("id", Int), arg("addr", Ptr)],
+        &[
+            arg("cmd", Hex),
+            arg("special", Data(0)),
+            arg("id", Int),
+            arg("addr", Ptr)
+        ],
         Int,
     )
     .captures(&[Capture::string("special", 1)])
-}
-submit! {
-    Handler::new("quotactl_fd", RS, &[arg("fd", Fd), arg("cmd", Hex), arg("id", Int), arg("addr", Ptr)], Int)
-}
-submit! {
-    Handler::new("swapon", WS, &[arg("specialfile", Data(0)), arg("swap_flags", Flags(SWAP_FLAGS))], Int)
-        .captures(&[Capture::string("specialfile", 0)])
-}
-submit! {
+);
+submit!(Handler::new(
+    "quotactl_fd",
+    RS,
+    &[
+        arg("fd", Fd),
+        arg("cmd", Hex),
+        arg("id", Int),
+        arg("addr", Ptr)
+    ],
+    Int
+));
+submit!(
+    Handler::new(
+        "swapon",
+        WS,
+        &[
+            arg("specialfile", Data(0)),
+            arg("swap_flags", Flags(SWAP_FLAGS))
+        ],
+        Int
+    )
+    .captures(&[Capture::string("specialfile", 0)])
+);
+submit!(
     Handler::new("swapoff", WS, &[arg("specialfile", Data(0))], Int)
         .captures(&[Capture::string("specialfile", 0)])
-}
+);
 // x86_64 only. What arg1 and arg2 are depends on option (a name, an index, a buffer).
-submit! {
-    Handler::new("sysfs", RS, &[arg("option", Int), arg("arg1", Hex), arg("arg2", Hex)], Int)
-}
+submit!(Handler::new(
+    "sysfs",
+    RS,
+    &[arg("option", Int), arg("arg1", Hex), arg("arg2", Hex)],
+    Int
+));
 // Removed from the kernel (3.1).
-submit! {
-    Handler::new("nfsservctl", WS, &[arg("cmd", Int), arg("argp", Ptr), arg("resp", Ptr)], Long)
-}
+submit!(Handler::new(
+    "nfsservctl",
+    WS,
+    &[arg("cmd", Int), arg("argp", Ptr), arg("resp", Ptr)],
+    Long
+));

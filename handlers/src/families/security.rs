@@ -162,22 +162,42 @@ const CAP_HEADER: Capture = Capture::input_struct("header", 0, Struct::IntPair);
 
 // --- capabilities ------------------------------------------------------------------------
 
-submit! {
-    Handler::new("capget", RS, &[arg("header", Data(0)), arg("dataptr", Data(1))], Int)
-        .captures(&[CAP_HEADER, Capture::output_struct("dataptr", 1, Struct::CapData)])
-}
-submit! {
-    Handler::new("capset", WS, &[arg("header", Data(0)), arg("data", Data(1))], Int)
-        .captures(&[CAP_HEADER, Capture::input_struct("data", 1, Struct::CapData)])
-}
+submit!(
+    Handler::new(
+        "capget",
+        RS,
+        &[arg("header", Data(0)), arg("dataptr", Data(1))],
+        Int
+    )
+    .captures(&[
+        CAP_HEADER,
+        Capture::output_struct("dataptr", 1, Struct::CapData)
+    ])
+);
+submit!(
+    Handler::new(
+        "capset",
+        WS,
+        &[arg("header", Data(0)), arg("data", Data(1))],
+        Int
+    )
+    .captures(&[
+        CAP_HEADER,
+        Capture::input_struct("data", 1, Struct::CapData)
+    ])
+);
 
 // --- seccomp and Landlock ----------------------------------------------------------------
 
-submit! {
+submit!(
     Handler::new(
         "seccomp",
         WS,
-        &[arg("op", Enum(SECCOMP_OPS)), arg("flags", Flags(SECCOMP_FLAGS)), arg("uargs", Data(0))],
+        &[
+            arg("op", Enum(SECCOMP_OPS)),
+            arg("flags", Flags(SECCOMP_FLAGS)),
+            arg("uargs", Data(0))
+        ],
         Long,
     )
     // For SECCOMP_SET_MODE_FILTER, the sock_fprog.
@@ -189,21 +209,34 @@ submit! {
         role: Role::Input,
         show: Show::Hex,
     }])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "landlock_create_ruleset",
         RS,
-        &[arg("attr", Data(0)), arg("size", ULong), arg("flags", Flags(LANDLOCK_CREATE_FLAGS))],
+        &[
+            arg("attr", Data(0)),
+            arg("size", ULong),
+            arg("flags", Flags(LANDLOCK_CREATE_FLAGS))
+        ],
         Fd,
     )
-    .captures(&[Capture::input_struct("attr", 0, Struct::LandlockRulesetAttr)])
-}
-submit! {
+    .captures(&[Capture::input_struct(
+        "attr",
+        0,
+        Struct::LandlockRulesetAttr
+    )])
+);
+submit!(
     Handler::new(
         "landlock_add_rule",
         WS,
-        &[arg("ruleset_fd", Fd), arg("rule_type", Enum(LANDLOCK_RULE_TYPES)), arg("rule_attr", Data(0)), arg("flags", UInt)],
+        &[
+            arg("ruleset_fd", Fd),
+            arg("rule_type", Enum(LANDLOCK_RULE_TYPES)),
+            arg("rule_attr", Data(0)),
+            arg("flags", UInt)
+        ],
         Int,
     )
     .captures(&[Capture {
@@ -214,33 +247,48 @@ submit! {
         role: Role::Input,
         show: Show::Hex,
     }])
-}
-submit! {
-    Handler::new(
-        "landlock_restrict_self",
-        WS,
-        &[arg("ruleset_fd", Fd), arg("flags", Flags(LANDLOCK_RESTRICT_FLAGS))],
-        Int,
-    )
-}
+);
+submit!(Handler::new(
+    "landlock_restrict_self",
+    WS,
+    &[
+        arg("ruleset_fd", Fd),
+        arg("flags", Flags(LANDLOCK_RESTRICT_FLAGS))
+    ],
+    Int,
+));
 
 // --- keys --------------------------------------------------------------------------------
 
 // The payload (often a secret) is not captured.
-submit! {
+submit!(
     Handler::new(
         "add_key",
         WS,
-        &[arg("type", Data(0)), arg("description", Data(1)), arg("payload", Ptr), arg("plen", ULong), arg("ringid", Enum(KEY_SPECS))],
+        &[
+            arg("type", Data(0)),
+            arg("description", Data(1)),
+            arg("payload", Ptr),
+            arg("plen", ULong),
+            arg("ringid", Enum(KEY_SPECS))
+        ],
         Int,
     )
-    .captures(&[Capture::string("type", 0), Capture::string("description", 1)])
-}
-submit! {
+    .captures(&[
+        Capture::string("type", 0),
+        Capture::string("description", 1)
+    ])
+);
+submit!(
     Handler::new(
         "request_key",
         RS,
-        &[arg("type", Data(0)), arg("description", Data(1)), arg("callout_info", Data(2)), arg("destringid", Enum(KEY_SPECS))],
+        &[
+            arg("type", Data(0)),
+            arg("description", Data(1)),
+            arg("callout_info", Data(2)),
+            arg("destringid", Enum(KEY_SPECS))
+        ],
         Int,
     )
     .captures(&[
@@ -248,24 +296,33 @@ submit! {
         Capture::string("description", 1),
         Capture::string("callout_info", 2),
     ])
-}
+);
 // A multiplexer, recorded like ioctl: what the arguments are depends on option.
-submit! {
-    Handler::new(
-        "keyctl",
-        RS,
-        &[arg("option", Enum(KEYCTL_OPS)), arg("arg2", Hex), arg("arg3", Hex), arg("arg4", Hex), arg("arg5", Hex)],
-        Long,
-    )
-}
+submit!(Handler::new(
+    "keyctl",
+    RS,
+    &[
+        arg("option", Enum(KEYCTL_OPS)),
+        arg("arg2", Hex),
+        arg("arg3", Hex),
+        arg("arg4", Hex),
+        arg("arg5", Hex)
+    ],
+    Long,
+));
 
 // --- LSM attributes ----------------------------------------------------------------------
 
-submit! {
+submit!(
     Handler::new(
         "lsm_get_self_attr",
         RS,
-        &[arg("attr", Enum(LSM_ATTRS)), arg("ctx", Data(0)), arg("size", Data(1)), arg("flags", Flags(LSM_FLAGS))],
+        &[
+            arg("attr", Enum(LSM_ATTRS)),
+            arg("ctx", Data(0)),
+            arg("size", Data(1)),
+            arg("flags", Flags(LSM_FLAGS))
+        ],
         Int,
     )
     // The lsm_ctx records, as many bytes as the kernel wrote back in *size.
@@ -273,12 +330,17 @@ submit! {
         Capture::output("ctx", 1, Len::DerefU32 { arg: 2, offset: 0 }, Show::Hex),
         Capture::output_struct("size", 2, Struct::Int),
     ])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "lsm_set_self_attr",
         WS,
-        &[arg("attr", Enum(LSM_ATTRS)), arg("ctx", Data(0)), arg("size", UInt), arg("flags", UInt)],
+        &[
+            arg("attr", Enum(LSM_ATTRS)),
+            arg("ctx", Data(0)),
+            arg("size", UInt),
+            arg("flags", UInt)
+        ],
         Int,
     )
     .captures(&[Capture {
@@ -289,36 +351,65 @@ submit! {
         role: Role::Input,
         show: Show::Hex,
     }])
-}
-submit! {
-    Handler::new("lsm_list_modules", RS, &[arg("ids", Data(0)), arg("size", Data(1)), arg("flags", UInt)], Int)
-        .captures(&[
-            Capture::output("ids", 0, Len::RetTimes(Size::Of(Struct::Long)), Show::Struct(Struct::Long)),
-            Capture::output_struct("size", 1, Struct::Int),
-        ])
-}
+);
+submit!(
+    Handler::new(
+        "lsm_list_modules",
+        RS,
+        &[
+            arg("ids", Data(0)),
+            arg("size", Data(1)),
+            arg("flags", UInt)
+        ],
+        Int
+    )
+    .captures(&[
+        Capture::output(
+            "ids",
+            0,
+            Len::RetTimes(Size::Of(Struct::Long)),
+            Show::Struct(Struct::Long)
+        ),
+        Capture::output_struct("size", 1, Struct::Int),
+    ])
+);
 
 // --- bpf and perf events -----------------------------------------------------------------
 
 // A multiplexer, recorded like ioctl: maps, programs and links are created, read and
 // changed through it.
-submit! {
-    Handler::new("bpf", RS, &[arg("cmd", Enum(BPF_CMDS)), arg("uattr", Data(0)), arg("size", UInt)], Long)
-        .captures(&[Capture {
-            name: "uattr",
-            kind: Kind::Bytes,
-            ptr: Ptr::Arg(1),
-            len: Len::Arg(2),
-            role: Role::Input,
-            show: Show::Hex,
-        }])
-}
-submit! {
+submit!(
+    Handler::new(
+        "bpf",
+        RS,
+        &[
+            arg("cmd", Enum(BPF_CMDS)),
+            arg("uattr", Data(0)),
+            arg("size", UInt)
+        ],
+        Long
+    )
+    .captures(&[Capture {
+        name: "uattr",
+        kind: Kind::Bytes,
+        ptr: Ptr::Arg(1),
+        len: Len::Arg(2),
+        role: Role::Input,
+        show: Show::Hex,
+    }])
+);
+submit!(
     Handler::new(
         "perf_event_open",
         RS,
-        &[arg("attr_uptr", Data(0)), arg("pid", Int), arg("cpu", Int), arg("group_fd", Fd), arg("flags", Flags(PERF_FLAGS))],
+        &[
+            arg("attr_uptr", Data(0)),
+            arg("pid", Int),
+            arg("cpu", Int),
+            arg("group_fd", Fd),
+            arg("flags", Flags(PERF_FLAGS))
+        ],
         Fd,
     )
     .captures(&[Capture::input_struct("attr_uptr", 0, Struct::PerfEventAttr)])
-}
+);

@@ -65,7 +65,7 @@ const RISCV_HWPROBE_PAIR: Size = Size::Bytes(16);
 
 // --- kernel modules ----------------------------------------------------------------------
 
-submit! {
+submit!(
     // umod is the whole module image: not captured.
     Handler::new(
         "init_module",
@@ -74,33 +74,45 @@ submit! {
         Int,
     )
     .captures(&[Capture::string("uargs", 2)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "finit_module",
         WS,
-        &[arg("fd", Fd), arg("uargs", Data(0)), arg("flags", Flags(MODULE_INIT_FLAGS))],
+        &[
+            arg("fd", Fd),
+            arg("uargs", Data(0)),
+            arg("flags", Flags(MODULE_INIT_FLAGS))
+        ],
         Int,
     )
     .captures(&[Capture::string("uargs", 1)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "delete_module",
         WS,
-        &[arg("name_user", Data(0)), arg("flags", Flags(DELETE_MODULE_FLAGS))],
+        &[
+            arg("name_user", Data(0)),
+            arg("flags", Flags(DELETE_MODULE_FLAGS))
+        ],
         Int,
     )
     .captures(&[Capture::string("name_user", 0)])
-}
+);
 
 // --- kexec and rebooting -----------------------------------------------------------------
 
-submit! {
+submit!(
     Handler::new(
         "kexec_load",
         WS,
-        &[arg("entry", Hex), arg("nr_segments", ULong), arg("segments", Data(0)), arg("flags", Flags(KEXEC_FLAGS))],
+        &[
+            arg("entry", Hex),
+            arg("nr_segments", ULong),
+            arg("segments", Data(0)),
+            arg("flags", Flags(KEXEC_FLAGS))
+        ],
         Int,
     )
     .captures(&[Capture::output(
@@ -110,144 +122,211 @@ submit! {
         Show::Struct(Struct::KexecSegment),
     )
     .with_role(Role::Input)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "kexec_file_load",
         WS,
-        &[arg("kernel_fd", Fd), arg("initrd_fd", Fd), arg("cmdline_len", ULong), arg("cmdline_ptr", Data(0)), arg("flags", Flags(KEXEC_FILE_FLAGS))],
+        &[
+            arg("kernel_fd", Fd),
+            arg("initrd_fd", Fd),
+            arg("cmdline_len", ULong),
+            arg("cmdline_ptr", Data(0)),
+            arg("flags", Flags(KEXEC_FILE_FLAGS))
+        ],
         Int,
     )
     .captures(&[Capture::string("cmdline_ptr", 3)])
-}
-submit! {
+);
+submit!(
     // arg is a command string for LINUX_REBOOT_CMD_RESTART2 only.
     Handler::new(
         "reboot",
         WS,
-        &[arg("magic1", Enum(REBOOT_MAGIC)), arg("magic2", Enum(REBOOT_MAGIC)), arg("cmd", Enum(REBOOT_CMDS)), arg("arg", Ptr)],
+        &[
+            arg("magic1", Enum(REBOOT_MAGIC)),
+            arg("magic2", Enum(REBOOT_MAGIC)),
+            arg("cmd", Enum(REBOOT_CMDS)),
+            arg("arg", Ptr)
+        ],
         Int,
     )
-}
+);
 
 // --- the kernel log, accounting, terminals -----------------------------------------------
 
-submit! {
+submit!(
     // The READ actions copy log text to buf and return its length; the others return a
     // count or a size and write nothing.
     Handler::new(
         "syslog",
         RC,
-        &[arg("type", Enum(SYSLOG_ACTIONS)), arg("buf", Data(0)), arg("len", Int)],
+        &[
+            arg("type", Enum(SYSLOG_ACTIONS)),
+            arg("buf", Data(0)),
+            arg("len", Int)
+        ],
         Int,
     )
     .captures(&[Capture::output("buf", 1, Len::Ret, Show::Text)])
-}
-submit! {
+);
+submit!(
     Handler::new("acct", WS, &[arg("name", Data(0))], Int).captures(&[Capture::string("name", 0)])
-}
-submit! { Handler::new("vhangup", WS, &[], Int) }
+);
+submit!(Handler::new("vhangup", WS, &[], Int));
 
 // --- I/O ports (x86) ---------------------------------------------------------------------
 
-submit! {
-    Handler::new("ioperm", WS, &[arg("from", Hex), arg("num", ULong), arg("turn_on", Int)], Int)
-}
-submit! { Handler::new("iopl", WS, &[arg("level", UInt)], Int) }
+submit!(Handler::new(
+    "ioperm",
+    WS,
+    &[arg("from", Hex), arg("num", ULong), arg("turn_on", Int)],
+    Int
+));
+submit!(Handler::new("iopl", WS, &[arg("level", UInt)], Int));
 
 // --- RISC-V ------------------------------------------------------------------------------
 
-submit! {
-    Handler::new(
-        "riscv_flush_icache",
-        WS,
-        &[arg("start", Hex), arg("end", Hex), arg("flags", Flags(&[(1, "SYS_RISCV_FLUSH_ICACHE_LOCAL")]))],
-        Int,
-    )
-}
-submit! {
+submit!(Handler::new(
+    "riscv_flush_icache",
+    WS,
+    &[
+        arg("start", Hex),
+        arg("end", Hex),
+        arg("flags", Flags(&[(1, "SYS_RISCV_FLUSH_ICACHE_LOCAL")]))
+    ],
+    Int,
+));
+submit!(
     // The kernel reads each pair's key and writes its value (key -1 when unknown).
     Handler::new(
         "riscv_hwprobe",
         RS,
-        &[arg("pairs", Data(0)), arg("pair_count", ULong), arg("cpusetsize", ULong), arg("cpus", Data(1)), arg("flags", Flags(&[(1, "RISCV_HWPROBE_WHICH_CPUS")]))],
+        &[
+            arg("pairs", Data(0)),
+            arg("pair_count", ULong),
+            arg("cpusetsize", ULong),
+            arg("cpus", Data(1)),
+            arg("flags", Flags(&[(1, "RISCV_HWPROBE_WHICH_CPUS")]))
+        ],
         Int,
     )
     .captures(&[
         Capture::output("pairs", 0, Len::ArgTimes(1, RISCV_HWPROBE_PAIR), Show::Hex),
         Capture::output("cpus", 3, Len::Arg(2), Show::Hex).with_role(Role::Input),
     ])
-}
+);
 
 // --- uprobe trampolines (x86_64): entered from kernel-installed code ---------------------
 
-submit! { Handler::new("uprobe", WS, &[], Long) }
-submit! { Handler::new("uretprobe", WS, &[], Long) }
+submit!(Handler::new("uprobe", WS, &[], Long));
+submit!(Handler::new("uretprobe", WS, &[], Long));
 
 // --- obsolete or unimplemented: they fail with ENOSYS ------------------------------------
 
-submit! {
+submit!(
     // Removed in Linux 5.5.
     Handler::new("_sysctl", WS, &[arg("args", Ptr)], Long)
-}
-submit! {
+);
+submit!(
     // Loads an a.out-era shared library; kernels built without CONFIG_USELIB lack it.
     Handler::new("uselib", WS, &[arg("library", Data(0))], Long)
         .captures(&[Capture::string("library", 0)])
-}
-submit! {
-    Handler::new("create_module", WS, &[arg("name", Ptr), arg("size", ULong)], Long)
-}
-submit! { Handler::new("get_kernel_syms", WS, &[arg("table", Ptr)], Long) }
-submit! {
-    Handler::new(
-        "query_module",
-        WS,
-        &[arg("name", Ptr), arg("which", Int), arg("buf", Ptr), arg("bufsize", ULong), arg("ret", Ptr)],
-        Long,
-    )
-}
-submit! {
+);
+submit!(Handler::new(
+    "create_module",
+    WS,
+    &[arg("name", Ptr), arg("size", ULong)],
+    Long
+));
+submit!(Handler::new(
+    "get_kernel_syms",
+    WS,
+    &[arg("table", Ptr)],
+    Long
+));
+submit!(Handler::new(
+    "query_module",
+    WS,
+    &[
+        arg("name", Ptr),
+        arg("which", Int),
+        arg("buf", Ptr),
+        arg("bufsize", ULong),
+        arg("ret", Ptr)
+    ],
+    Long,
+));
+submit!(
     // The 32-bit TLS calls: not implemented in the 64-bit table.
     Handler::new("set_thread_area", WS, &[arg("u_info", Ptr)], Long)
-}
-submit! { Handler::new("get_thread_area", WS, &[arg("u_info", Ptr)], Long) }
-submit! {
+);
+submit!(Handler::new(
+    "get_thread_area",
+    WS,
+    &[arg("u_info", Ptr)],
+    Long
+));
+submit!(
     // STREAMS, never implemented.
     Handler::new(
         "getpmsg",
         WS,
-        &[arg("fd", Fd), arg("ctlptr", Ptr), arg("dataptr", Ptr), arg("bandp", Ptr), arg("flagsp", Ptr)],
+        &[
+            arg("fd", Fd),
+            arg("ctlptr", Ptr),
+            arg("dataptr", Ptr),
+            arg("bandp", Ptr),
+            arg("flagsp", Ptr)
+        ],
         Long,
     )
-}
-submit! {
-    Handler::new(
-        "putpmsg",
-        WS,
-        &[arg("fd", Fd), arg("ctlptr", Ptr), arg("dataptr", Ptr), arg("band", Int), arg("flags", Hex)],
-        Long,
-    )
-}
-submit! {
-    Handler::new(
-        "afs_syscall",
-        WS,
-        &[arg("arg1", Hex), arg("arg2", Hex), arg("arg3", Hex), arg("arg4", Hex), arg("arg5", Hex)],
-        Long,
-    )
-}
-submit! {
-    Handler::new("tuxcall", WS, &[arg("arg1", Hex), arg("arg2", Hex), arg("arg3", Hex)], Long)
-}
-submit! {
-    Handler::new("security", WS, &[arg("arg1", Hex), arg("arg2", Hex), arg("arg3", Hex)], Long)
-}
-submit! {
-    Handler::new(
-        "vserver",
-        WS,
-        &[arg("arg1", Hex), arg("arg2", Hex), arg("arg3", Hex), arg("arg4", Hex), arg("arg5", Hex)],
-        Long,
-    )
-}
+);
+submit!(Handler::new(
+    "putpmsg",
+    WS,
+    &[
+        arg("fd", Fd),
+        arg("ctlptr", Ptr),
+        arg("dataptr", Ptr),
+        arg("band", Int),
+        arg("flags", Hex)
+    ],
+    Long,
+));
+submit!(Handler::new(
+    "afs_syscall",
+    WS,
+    &[
+        arg("arg1", Hex),
+        arg("arg2", Hex),
+        arg("arg3", Hex),
+        arg("arg4", Hex),
+        arg("arg5", Hex)
+    ],
+    Long,
+));
+submit!(Handler::new(
+    "tuxcall",
+    WS,
+    &[arg("arg1", Hex), arg("arg2", Hex), arg("arg3", Hex)],
+    Long
+));
+submit!(Handler::new(
+    "security",
+    WS,
+    &[arg("arg1", Hex), arg("arg2", Hex), arg("arg3", Hex)],
+    Long
+));
+submit!(Handler::new(
+    "vserver",
+    WS,
+    &[
+        arg("arg1", Hex),
+        arg("arg2", Hex),
+        arg("arg3", Hex),
+        arg("arg4", Hex),
+        arg("arg5", Hex)
+    ],
+    Long,
+));

@@ -36,38 +36,63 @@ const fn list(ptr: u8) -> Capture {
 
 // --- setting -----------------------------------------------------------------------------
 
-submit! {
+submit!(
     Handler::new(
         "setxattr",
         WS,
-        &[arg("pathname", Data(0)), arg("name", Data(1)), arg("value", Data(2)), arg("size", ULong), arg("flags", Flags(XATTR_FLAGS))],
+        &[
+            arg("pathname", Data(0)),
+            arg("name", Data(1)),
+            arg("value", Data(2)),
+            arg("size", ULong),
+            arg("flags", Flags(XATTR_FLAGS))
+        ],
         Int,
     )
     .captures(&[Capture::string("pathname", 0), name(1), value_in(2, 3)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "lsetxattr",
         WS,
-        &[arg("pathname", Data(0)), arg("name", Data(1)), arg("value", Data(2)), arg("size", ULong), arg("flags", Flags(XATTR_FLAGS))],
+        &[
+            arg("pathname", Data(0)),
+            arg("name", Data(1)),
+            arg("value", Data(2)),
+            arg("size", ULong),
+            arg("flags", Flags(XATTR_FLAGS))
+        ],
         Int,
     )
     .captures(&[Capture::string("pathname", 0), name(1), value_in(2, 3)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "fsetxattr",
         WS,
-        &[arg("fd", Fd), arg("name", Data(0)), arg("value", Data(1)), arg("size", ULong), arg("flags", Flags(XATTR_FLAGS))],
+        &[
+            arg("fd", Fd),
+            arg("name", Data(0)),
+            arg("value", Data(1)),
+            arg("size", ULong),
+            arg("flags", Flags(XATTR_FLAGS))
+        ],
         Int,
     )
     .captures(&[name(1), value_in(2, 3)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "setxattrat",
         WS,
-        &[arg("dfd", DirFd), arg("pathname", Data(0)), arg("at_flags", Flags(AT_FLAGS)), arg("name", Data(1)), arg("uargs", Data(2)), arg("usize", ULong)],
+        &[
+            arg("dfd", DirFd),
+            arg("pathname", Data(0)),
+            arg("at_flags", Flags(AT_FLAGS)),
+            arg("name", Data(1)),
+            arg("uargs", Data(2)),
+            arg("usize", ULong)
+        ],
         Int,
     )
     .captures(&[
@@ -77,101 +102,182 @@ submit! {
         Capture {
             name: "value",
             kind: Kind::Bytes,
-            ptr: Ptr::Field { arg: 4, offset: XATTR_ARGS_VALUE },
-            len: Len::DerefU32 { arg: 4, offset: XATTR_ARGS_SIZE },
+            ptr: Ptr::Field {
+                arg: 4,
+                offset: XATTR_ARGS_VALUE
+            },
+            len: Len::DerefU32 {
+                arg: 4,
+                offset: XATTR_ARGS_SIZE
+            },
             role: Role::Input,
             show: Show::Text,
         },
     ])
-}
+);
 
 // --- getting -----------------------------------------------------------------------------
 
-submit! {
+submit!(
     Handler::new(
         "getxattr",
         RS,
-        &[arg("pathname", Data(0)), arg("name", Data(1)), arg("value", Data(2)), arg("size", ULong)],
+        &[
+            arg("pathname", Data(0)),
+            arg("name", Data(1)),
+            arg("value", Data(2)),
+            arg("size", ULong)
+        ],
         Long,
     )
     .captures(&[Capture::string("pathname", 0), name(1), value_out(2)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "lgetxattr",
         RS,
-        &[arg("pathname", Data(0)), arg("name", Data(1)), arg("value", Data(2)), arg("size", ULong)],
+        &[
+            arg("pathname", Data(0)),
+            arg("name", Data(1)),
+            arg("value", Data(2)),
+            arg("size", ULong)
+        ],
         Long,
     )
     .captures(&[Capture::string("pathname", 0), name(1), value_out(2)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "fgetxattr",
         RS,
-        &[arg("fd", Fd), arg("name", Data(0)), arg("value", Data(1)), arg("size", ULong)],
+        &[
+            arg("fd", Fd),
+            arg("name", Data(0)),
+            arg("value", Data(1)),
+            arg("size", ULong)
+        ],
         Long,
     )
     .captures(&[name(1), value_out(2)])
-}
-submit! {
+);
+submit!(
     Handler::new(
         "getxattrat",
         RS,
-        &[arg("dfd", DirFd), arg("pathname", Data(0)), arg("at_flags", Flags(AT_FLAGS)), arg("name", Data(1)), arg("uargs", Data(2)), arg("usize", ULong)],
+        &[
+            arg("dfd", DirFd),
+            arg("pathname", Data(0)),
+            arg("at_flags", Flags(AT_FLAGS)),
+            arg("name", Data(1)),
+            arg("uargs", Data(2)),
+            arg("usize", ULong)
+        ],
         Long,
     )
     .captures(&[
         Capture::string("pathname", 1),
         name(3),
         // The value the kernel wrote where uargs->value points.
-        value_out(4).with_ptr(Ptr::Field { arg: 4, offset: XATTR_ARGS_VALUE }),
+        value_out(4).with_ptr(Ptr::Field {
+            arg: 4,
+            offset: XATTR_ARGS_VALUE
+        }),
     ])
-}
+);
 
 // --- listing -----------------------------------------------------------------------------
 
-submit! {
-    Handler::new("listxattr", RS, &[arg("pathname", Data(0)), arg("list", Data(1)), arg("size", ULong)], Long)
-        .captures(&[Capture::string("pathname", 0), list(1)])
-}
-submit! {
-    Handler::new("llistxattr", RS, &[arg("pathname", Data(0)), arg("list", Data(1)), arg("size", ULong)], Long)
-        .captures(&[Capture::string("pathname", 0), list(1)])
-}
-submit! {
-    Handler::new("flistxattr", RS, &[arg("fd", Fd), arg("list", Data(0)), arg("size", ULong)], Long)
-        .captures(&[list(1)])
-}
-submit! {
+submit!(
+    Handler::new(
+        "listxattr",
+        RS,
+        &[
+            arg("pathname", Data(0)),
+            arg("list", Data(1)),
+            arg("size", ULong)
+        ],
+        Long
+    )
+    .captures(&[Capture::string("pathname", 0), list(1)])
+);
+submit!(
+    Handler::new(
+        "llistxattr",
+        RS,
+        &[
+            arg("pathname", Data(0)),
+            arg("list", Data(1)),
+            arg("size", ULong)
+        ],
+        Long
+    )
+    .captures(&[Capture::string("pathname", 0), list(1)])
+);
+submit!(
+    Handler::new(
+        "flistxattr",
+        RS,
+        &[arg("fd", Fd), arg("list", Data(0)), arg("size", ULong)],
+        Long
+    )
+    .captures(&[list(1)])
+);
+submit!(
     Handler::new(
         "listxattrat",
         RS,
-        &[arg("dfd", DirFd), arg("pathname", Data(0)), arg("at_flags", Flags(AT_FLAGS)), arg("list", Data(1)), arg("size", ULong)],
+        &[
+            arg("dfd", DirFd),
+            arg("pathname", Data(0)),
+            arg("at_flags", Flags(AT_FLAGS)),
+            arg("list", Data(1)),
+            arg("size", ULong)
+        ],
         Long,
     )
     .captures(&[Capture::string("pathname", 1), list(3)])
-}
+);
 
 // --- removing ----------------------------------------------------------------------------
 
-submit! {
-    Handler::new("removexattr", WS, &[arg("pathname", Data(0)), arg("name", Data(1))], Int)
-        .captures(&[Capture::string("pathname", 0), name(1)])
-}
-submit! {
-    Handler::new("lremovexattr", WS, &[arg("pathname", Data(0)), arg("name", Data(1))], Int)
-        .captures(&[Capture::string("pathname", 0), name(1)])
-}
-submit! {
-    Handler::new("fremovexattr", WS, &[arg("fd", Fd), arg("name", Data(0))], Int).captures(&[name(1)])
-}
-submit! {
+submit!(
+    Handler::new(
+        "removexattr",
+        WS,
+        &[arg("pathname", Data(0)), arg("name", Data(1))],
+        Int
+    )
+    .captures(&[Capture::string("pathname", 0), name(1)])
+);
+submit!(
+    Handler::new(
+        "lremovexattr",
+        WS,
+        &[arg("pathname", Data(0)), arg("name", Data(1))],
+        Int
+    )
+    .captures(&[Capture::string("pathname", 0), name(1)])
+);
+submit!(
+    Handler::new(
+        "fremovexattr",
+        WS,
+        &[arg("fd", Fd), arg("name", Data(0))],
+        Int
+    )
+    .captures(&[name(1)])
+);
+submit!(
     Handler::new(
         "removexattrat",
         WS,
-        &[arg("dfd", DirFd), arg("pathname", Data(0)), arg("at_flags", Flags(AT_FLAGS)), arg("name", Data(1))],
+        &[
+            arg("dfd", DirFd),
+            arg("pathname", Data(0)),
+            arg("at_flags", Flags(AT_FLAGS)),
+            arg("name", Data(1))
+        ],
         Int,
     )
     .captures(&[Capture::string("pathname", 1), name(3)])
-}
+);
