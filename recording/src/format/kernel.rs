@@ -571,10 +571,9 @@ impl KernelDecoder {
     }
 }
 
-/// Kernel records as the eBPF program writes them, built in userspace: for tests, which
-/// need chunks the recorder could have written.
-#[cfg(test)]
-pub(crate) mod build {
+/// Kernel records as the eBPF program writes them, built in userspace: for tests and for
+/// the fuzzer's seeds, which need chunks the recorder could have written.
+pub mod build {
     use syscord_common::{
         CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE, RECORD_ALIGN,
         RecordHeader, SyscallBody, capture_result, record_kind, syscall_layout,
@@ -618,15 +617,15 @@ pub(crate) mod build {
     }
 
     /// A capture: its id in the handler, the original length, and the bytes kept.
-    pub(crate) struct RawCapture<'a> {
-        pub(crate) id: u8,
-        pub(crate) orig_len: u64,
-        pub(crate) bytes: &'a [u8],
+    pub struct RawCapture<'a> {
+        pub id: u8,
+        pub orig_len: u64,
+        pub bytes: &'a [u8],
     }
 
     /// A syscall record that returned (`returned`) or never did.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn syscall(
+    pub fn syscall(
         seq: u64,
         ts_ns: u64,
         pid: u32,
@@ -674,7 +673,7 @@ pub(crate) mod build {
         record(record_kind::SYSCALL, flags, seq, ts_ns, pid, tid, &rest)
     }
 
-    pub(crate) fn fork(
+    pub fn fork(
         seq: u64,
         ts_ns: u64,
         pid: u32,
@@ -695,21 +694,14 @@ pub(crate) mod build {
         comm
     }
 
-    pub(crate) fn rename(seq: u64, ts_ns: u64, pid: u32, tid: u32, name: &[u8]) -> Vec<u8> {
+    pub fn rename(seq: u64, ts_ns: u64, pid: u32, tid: u32, name: &[u8]) -> Vec<u8> {
         let body = CommBody {
             comm: comm_bytes(name),
         };
         record(record_kind::COMM, 0, seq, ts_ns, pid, tid, bytes_of(&body))
     }
 
-    pub(crate) fn exec(
-        seq: u64,
-        ts_ns: u64,
-        pid: u32,
-        tid: u32,
-        path: &[u8],
-        argv: &[u8],
-    ) -> Vec<u8> {
+    pub fn exec(seq: u64, ts_ns: u64, pid: u32, tid: u32, path: &[u8], argv: &[u8]) -> Vec<u8> {
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
         let body = ExecBody {
             old_tid: tid,
@@ -725,7 +717,7 @@ pub(crate) mod build {
         record(record_kind::EXEC, 0, seq, ts_ns, pid, tid, &rest)
     }
 
-    pub(crate) fn exit(seq: u64, ts_ns: u64, pid: u32, tid: u32, code: u32) -> Vec<u8> {
+    pub fn exit(seq: u64, ts_ns: u64, pid: u32, tid: u32, code: u32) -> Vec<u8> {
         let body = ExitBody {
             exit_code: code,
             _pad: 0,

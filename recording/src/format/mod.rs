@@ -23,8 +23,7 @@ use serde::{Deserialize, Serialize};
 use syscord_arch::Arch;
 use thiserror::Error;
 
-#[cfg(test)]
-pub(crate) use kernel::build as kernel_records;
+pub use kernel::build as kernel_records;
 pub use kernel::{KernelChunk, plausible as kernel_record_plausible};
 pub use kernel::{c_string, read as read_struct};
 pub use reader::{Chunk, Reader};
@@ -39,7 +38,7 @@ pub(crate) const READABLE_VERSIONS: std::ops::RangeInclusive<u16> = 1..=FORMAT_V
 
 /// Chunk kinds.
 pub(crate) const CHUNK_RECORDS: u8 = 1;
-pub(crate) const CHUNK_END: u8 = 2;
+pub const CHUNK_END: u8 = 2;
 pub(crate) const CHUNK_KERNEL: u8 = 3;
 
 /// Upper bounds a reader enforces before allocating, so a corrupt length cannot exhaust memory.
