@@ -232,6 +232,8 @@ impl Calls {
             .iter()
             .zip(captured)
             .map(|(spec, bytes)| Capture {
+                // Written by name; the reader finds the id.
+                id: None,
                 name: spec.name.to_owned(),
                 len: bytes.len() as u64,
                 truncated: false,

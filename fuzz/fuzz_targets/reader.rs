@@ -161,6 +161,11 @@ fn round_trip(input: &[u8]) {
             read.append(&mut records);
         }
     }
+    for record in &mut read {
+        if let Record::Syscall(e) = record {
+            e.captures.iter_mut().for_each(|c| c.id = None);
+        }
+    }
     assert_eq!(read, written);
     assert_eq!(reader.summary(), summary.as_ref());
     dump_both(&file);
@@ -271,6 +276,8 @@ fn capture(u: &mut Unstructured<'_>, name: String) -> ArbitraryResult<Capture> {
         _ => bytes.len() as u64,
     };
     Ok(Capture {
+        // Records chunks carry names; the reader finds the ids (compared without them).
+        id: None,
         name,
         len,
         truncated,

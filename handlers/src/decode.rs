@@ -17,7 +17,8 @@ use crate::{
 /// A capture as read back from a recording.
 #[derive(Debug, Clone, Copy)]
 pub struct Captured<'a> {
-    pub name: &'a str,
+    /// Which of the handler's captures this is: its index in `Handler::captures`.
+    pub id: u8,
     /// Length of the original memory.
     pub len: u64,
     pub truncated: bool,
@@ -130,7 +131,7 @@ impl Decoder {
                 let capture = handler.captures.get(n as usize).and_then(|c| {
                     call.captures
                         .iter()
-                        .find(|got| got.name == c.name)
+                        .find(|got| got.id == n)
                         .map(|got| (c, got))
                 });
                 match capture {

@@ -221,11 +221,13 @@ impl<'h> Printer<'h> {
                 let captures: Vec<Captured<'_>> = event
                     .captures
                     .iter()
-                    .map(|c| Captured {
-                        name: &c.name,
-                        len: c.len,
-                        truncated: c.truncated,
-                        bytes: &c.bytes,
+                    .filter_map(|c| {
+                        Some(Captured {
+                            id: c.id?,
+                            len: c.len,
+                            truncated: c.truncated,
+                            bytes: &c.bytes,
+                        })
                     })
                     .collect();
                 self.decoder.format(

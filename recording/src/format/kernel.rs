@@ -410,30 +410,46 @@ impl KernelDecoder {
         Ok(())
     }
 
-    /// The handler's name for capture `id` of syscall `nr`.
-    fn capture_name(&self, nr: u32, id: u8) -> &'static str {
+    /// Capture `id` of syscall `nr`: the id, if the handler has such a capture, and its
+    /// name.
+    fn capture(&self, nr: u32, id: u8) -> (Option<u8>, &'static str) {
         const UNNAMED: [&str; MAX_CAPTURES] = ["capture0", "capture1", "capture2", "capture3"];
-        self.registry
+        let named = self
+            .registry
             .as_ref()
             .and_then(|r| r.get(nr))
             .and_then(|h| h.captures.get(id as usize))
-            .map(|c| c.name)
-            .or_else(|| UNNAMED.get(id as usize).copied())
-            .unwrap_or("capture")
+            .map(|c| c.name);
+        match named {
+            Some(name) => (Some(id), name),
+            None => (None, UNNAMED.get(id as usize).copied().unwrap_or("capture")),
+        }
     }
 
-    /// The names of an exec syscall's path and argv captures.
-    fn exec_capture_names(&self, nr: u32) -> (&'static str, &'static str) {
+    /// The id of syscall `nr`'s capture called `name`, for records that carry names.
+    pub(crate) fn capture_id(&self, nr: u32, name: &str) -> Option<u8> {
+        let handler = self.registry.as_ref()?.get(nr)?;
+        let index = handler.captures.iter().position(|c| c.name == name)?;
+        u8::try_from(index).ok()
+    }
+
+    /// An exec syscall's path and argv captures: id and name of each.
+    fn exec_captures(&self, nr: u32) -> [(Option<u8>, &'static str); 2] {
         let handler = self.registry.as_ref().and_then(|r| r.get(nr));
         let find = |pick: &dyn Fn(&syscord_handlers::Capture) -> bool, fallback: &'static str| {
             handler
-                .and_then(|h| h.captures.iter().find(|c| pick(c)))
-                .map_or(fallback, |c| c.name)
+                .and_then(|h| h.captures.iter().position(pick))
+                .map_or((None, fallback), |i| {
+                    (
+                        u8::try_from(i).ok(),
+                        handler.map_or(fallback, |h| h.captures[i].name),
+                    )
+                })
         };
-        (
+        [
             find(&|c| c.kind == Kind::CString, "filename"),
             find(&|c| c.role == Role::Exec, "argv"),
-        )
+        ]
     }
 
     fn comm(&self, tid: u32) -> Vec<u8> {
@@ -471,8 +487,10 @@ impl KernelDecoder {
                 } = syscall_parts(&header, bytes).ok_or_else(malformed)?;
                 let mut captures = Vec::new();
                 each_capture(data, |c, bytes| {
+                    let (id, name) = self.capture(body.nr, c.id);
                     captures.push(Capture {
-                        name: self.capture_name(body.nr, c.id).to_owned(),
+                        id,
+                        name: name.to_owned(),
                         len: c.orig_len,
                         truncated: c.flags & capture_result::TRUNCATED != 0,
                         bytes: bytes.to_vec(),
@@ -483,15 +501,17 @@ impl KernelDecoder {
                 if flags & rule_flags::EXEC != 0
                     && let Some(exec) = self.exec_details.remove(&header.tid)
                 {
-                    let (path_name, argv_name) = self.exec_capture_names(body.nr);
+                    let [(path_id, path_name), (argv_id, argv_name)] = self.exec_captures(body.nr);
                     captures.retain(|c| c.name != path_name);
                     captures.push(Capture {
+                        id: path_id,
                         name: path_name.to_owned(),
                         len: exec.path.len() as u64,
                         truncated: false,
                         bytes: exec.path,
                     });
                     captures.push(Capture {
+                        id: argv_id,
                         name: argv_name.to_owned(),
                         len: u64::from(exec.argv_full_len),
                         truncated: (exec.argv.len() as u64) < u64::from(exec.argv_full_len),
@@ -908,6 +928,7 @@ mod tests {
         assert_eq!(e.duration_ns, Some(600));
         assert_eq!(e.captures.len(), 1);
         assert_eq!(e.captures[0].name, "buf");
+        assert_eq!(e.captures[0].id, Some(0));
         assert_eq!(e.captures[0].bytes, b"abc");
         assert!(!e.captures[0].truncated);
     }

@@ -200,9 +200,17 @@ impl<R: Read> Reader<R> {
         }
         match kind {
             CHUNK_RECORDS => {
-                let records = Decoder::new(&raw)
+                let mut records = Decoder::new(&raw)
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| corrupt(e.to_string()))?;
+                // These records name their captures; the decoders go by id.
+                for record in &mut records {
+                    if let Record::Syscall(e) = record {
+                        for c in &mut e.captures {
+                            c.id = self.kernel.capture_id(e.nr, &c.name);
+                        }
+                    }
+                }
                 if records.len() != count as usize {
                     return Err(corrupt(format!(
                         "holds {} records, its header says {count}",
@@ -257,7 +265,7 @@ mod tests {
     use syscord_arch::Arch;
 
     use super::*;
-    use crate::format::{Record, SyscallEvent, Writer};
+    use crate::format::{Capture, Record, SyscallEvent, Writer};
 
     fn header() -> Header {
         Header {
@@ -340,6 +348,34 @@ mod tests {
         assert_eq!(records.len(), 2500);
         assert_eq!(records[1234], event(1234));
         assert_eq!(summary.unwrap().records, 2500);
+    }
+
+    /// Records chunks name their captures; the reader gives each the id its handler has
+    /// (the decoders go by id), and none to a name the handler lacks.
+    #[test]
+    fn named_captures_get_their_handlers_ids() {
+        let capture = |name: &str| Capture {
+            id: None,
+            name: name.into(),
+            len: 2,
+            truncated: false,
+            bytes: b"hi".to_vec(),
+        };
+        let Record::Syscall(mut read) = event(0) else {
+            unreachable!()
+        };
+        read.nr = 63; // read on arm64: its one capture is "buf"
+        read.captures = vec![capture("nosuch"), capture("buf")];
+        let mut w = Writer::new(Vec::new(), &header()).unwrap();
+        w.push(&Record::Syscall(read)).unwrap();
+        let bytes = w.abandon().unwrap();
+        let (_, records, _, err) = read_all(&bytes);
+        assert!(err.is_none());
+        let Record::Syscall(e) = &records[0] else {
+            panic!("{records:?}")
+        };
+        let ids: Vec<Option<u8>> = e.captures.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [None, Some(0)]);
     }
 
     #[test]

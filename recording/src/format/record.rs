@@ -39,6 +39,11 @@ const COMM_SAME: u8 = 255;
 /// Memory the kernel read or wrote for the syscall, as captured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capture {
+    /// Which of its handler's captures this is (the index in `Handler::captures`, as the
+    /// kernel numbered it); None for a capture the reading syscord's handler does not have.
+    pub id: Option<u8>,
+    /// The handler's name for it: in the file for records chunks, from the handler for
+    /// kernel chunks.
     pub name: String,
     /// Length of the original buffer.
     pub len: u64,
@@ -310,6 +315,8 @@ impl<'a> Decoder<'a> {
                 usize::try_from(c.u64()?).map_err(|_| FormatError::Corrupt("capture too long"))?;
             let bytes = c.bytes(bytes_len)?.to_vec();
             captures.push(Capture {
+                // The reader finds the id from the name (see Reader::next_chunk).
+                id: None,
                 name,
                 len,
                 truncated: flags & CAPTURE_TRUNCATED != 0,
@@ -428,6 +435,7 @@ mod tests {
             args: [u64::MAX - 99, 0x5555_0000, 0x80000, 0, 0, 0],
             comm: b"ls".to_vec(),
             captures: vec![Capture {
+                id: None,
                 name: "path".into(),
                 len: 300,
                 truncated: true,
