@@ -79,6 +79,9 @@ fn header(arch: Arch) -> Header {
         syscord_version: "0.1.0".into(),
         cpus: 2,
         part: 0,
+        captures: syscord_handlers::Registry::new(arch)
+            .map(|r| r.capture_names())
+            .unwrap_or_default(),
     }
 }
 

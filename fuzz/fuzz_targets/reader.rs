@@ -87,6 +87,7 @@ fn header(arch: Arch, hostname: String) -> Header {
         syscord_version: "0".into(),
         cpus: 2,
         part: 0,
+        captures: Default::default(),
     }
 }
 

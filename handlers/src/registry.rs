@@ -1,7 +1,7 @@
 //! Handlers by syscall number for one architecture, and the capture rules for the eBPF
 //! program.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use syscord_arch::{Arch, SyscallTable};
 use syscord_common::{
@@ -67,6 +67,24 @@ impl Registry {
 
     pub fn get(&self, nr: u32) -> Option<&'static Handler> {
         self.by_nr.get(nr as usize).copied().flatten()
+    }
+
+    /// The names of each syscall's captures, by number, in the order of their ids (the
+    /// kernel numbers a syscall's captures by their place in `Handler::captures`).
+    pub fn capture_names(&self) -> BTreeMap<u32, Vec<String>> {
+        self.by_nr
+            .iter()
+            .enumerate()
+            .filter_map(|(nr, h)| {
+                let h = (*h)?;
+                (!h.captures.is_empty()).then(|| {
+                    (
+                        nr as u32,
+                        h.captures.iter().map(|c| c.name.to_owned()).collect(),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// (number, name) of the syscalls of this architecture that have no handler.

@@ -321,6 +321,7 @@ mod tests {
             syscord_version: "0".into(),
             cpus: 1,
             part,
+            captures: Default::default(),
         }
     }
 

@@ -807,6 +807,7 @@ mod tests {
             syscord_version: "0".into(),
             cpus: 1,
             part: 0,
+            captures: Default::default(),
         }
     }
 

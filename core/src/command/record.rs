@@ -309,6 +309,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         syscord_version: env!("CARGO_PKG_VERSION").to_owned(),
         cpus: cpus as u32,
         part: 0,
+        captures: registry.capture_names(),
     };
     let output =
         Output::create(&options.output, &header, options.rotation).map_err(output_error)?;

@@ -19,16 +19,18 @@
 //! Records are the `#[repr(C)]` structs of `syscord_common` (little-endian on every
 //! architecture syscord supports), each `RecordHeader::len` long.
 
+use std::collections::BTreeMap;
+
 use rustc_hash::FxHashMap;
 use syscord_arch::Arch;
 use syscord_common::{
     CAPTURE_HEADER_SIZE, CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE,
-    MAX_CAPTURES, MAX_RECORD, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SyscallBody,
-    capture_result, record_kind, rule_flags, syscall_captures_at, syscall_layout, syscall_nargs,
+    MAX_RECORD, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SyscallBody, capture_result,
+    record_kind, rule_flags, syscall_captures_at, syscall_layout, syscall_nargs,
 };
 use syscord_handlers::{Kind, Registry, Role};
 
-use super::{Capture, FormatError, Record, SyscallEvent, TaskEvent, TaskEventKind};
+use super::{Capture, FormatError, Header, Record, SyscallEvent, TaskEvent, TaskEventKind};
 
 #[cfg(not(target_endian = "little"))]
 compile_error!("kernel records are read as the little-endian structs the eBPF program wrote");
@@ -236,6 +238,8 @@ struct Found<'a> {
 /// The state that runs through a recording's kernel chunks.
 pub(crate) struct KernelDecoder {
     registry: Option<Registry>,
+    /// The recorder's capture names (the file header's), when it wrote them.
+    capture_names: BTreeMap<u32, Vec<String>>,
     comms: FxHashMap<u32, Vec<u8>>,
     exec_details: FxHashMap<u32, ExecDetails>,
     /// Per CPU, the last sequence number seen; None until the first, when the recording's
@@ -248,11 +252,26 @@ pub(crate) struct KernelDecoder {
 }
 
 impl KernelDecoder {
-    /// `from_start`: whether the first chunk read is the recording's first (so each CPU's
-    /// numbers start at 1).
-    pub(crate) fn new(arch: Arch, cpus: u32, from_start: bool) -> KernelDecoder {
+    /// For the recording `header` heads; its part says whether the first chunk read is the
+    /// recording's first (so each CPU's numbers start at 1).
+    pub(crate) fn new(header: &Header) -> KernelDecoder {
+        KernelDecoder::from_parts(
+            header.arch,
+            header.cpus,
+            header.part <= 1,
+            header.captures.clone(),
+        )
+    }
+
+    fn from_parts(
+        arch: Arch,
+        cpus: u32,
+        from_start: bool,
+        capture_names: BTreeMap<u32, Vec<String>>,
+    ) -> KernelDecoder {
         KernelDecoder {
             registry: Registry::new(arch).ok(),
+            capture_names,
             comms: FxHashMap::default(),
             exec_details: FxHashMap::default(),
             last_seq: vec![from_start.then_some(0); cpus as usize],
@@ -410,10 +429,18 @@ impl KernelDecoder {
         Ok(())
     }
 
-    /// Capture `id` of syscall `nr`: the id, if the handler has such a capture, and its
-    /// name.
-    fn capture(&self, nr: u32, id: u8) -> (Option<u8>, &'static str) {
-        const UNNAMED: [&str; MAX_CAPTURES] = ["capture0", "capture1", "capture2", "capture3"];
+    /// Capture `id` of syscall `nr`, as the recorder numbered it: the reading handler's id
+    /// for it, if it has such a capture, and its name. The recorder's names (in the header)
+    /// bridge a reader whose handlers changed since; files without them are read with the
+    /// reader's own.
+    fn capture(&self, nr: u32, id: u8) -> (Option<u8>, String) {
+        let unnamed = || format!("capture{id}");
+        if !self.capture_names.is_empty() {
+            return match self.capture_names.get(&nr).and_then(|n| n.get(id as usize)) {
+                Some(name) => (self.capture_id(nr, name), name.to_owned()),
+                None => (None, unnamed()),
+            };
+        }
         let named = self
             .registry
             .as_ref()
@@ -421,8 +448,8 @@ impl KernelDecoder {
             .and_then(|h| h.captures.get(id as usize))
             .map(|c| c.name);
         match named {
-            Some(name) => (Some(id), name),
-            None => (None, UNNAMED.get(id as usize).copied().unwrap_or("capture")),
+            Some(name) => (Some(id), name.to_owned()),
+            None => (None, unnamed()),
         }
     }
 
@@ -490,7 +517,7 @@ impl KernelDecoder {
                     let (id, name) = self.capture(body.nr, c.id);
                     captures.push(Capture {
                         id,
-                        name: name.to_owned(),
+                        name,
                         len: c.orig_len,
                         truncated: c.flags & capture_result::TRUNCATED != 0,
                         bytes: bytes.to_vec(),
@@ -787,7 +814,7 @@ mod tests {
 
     #[test]
     fn records_wait_for_the_watermark_that_says_nothing_older_will_come() {
-        let mut d = KernelDecoder::new(Arch::X86_64, 2, true);
+        let mut d = KernelDecoder::from_parts(Arch::X86_64, 2, true, BTreeMap::new());
         // A pass: CPU 0 up to 100, CPU 1 up to 300, everything before 200 is in.
         let mut first = chunk(
             &[
@@ -831,7 +858,7 @@ mod tests {
 
     #[test]
     fn cpus_merge_by_time_and_gaps_become_loss_markers() {
-        let mut d = KernelDecoder::new(Arch::X86_64, 2, true);
+        let mut d = KernelDecoder::from_parts(Arch::X86_64, 2, true, BTreeMap::new());
         let c = chunk(
             &[
                 (
@@ -896,7 +923,7 @@ mod tests {
 
     #[test]
     fn arguments_captures_and_entry_times_come_back() {
-        let mut d = KernelDecoder::new(Arch::X86_64, 1, true);
+        let mut d = KernelDecoder::from_parts(Arch::X86_64, 1, true, BTreeMap::new());
         let c = chunk(
             &[(
                 0,
@@ -933,9 +960,41 @@ mod tests {
         assert!(!e.captures[0].truncated);
     }
 
+    /// The recorder's capture names (the header's) say what its ids meant: here a recorder
+    /// whose read had a capture before "buf". The reader's own handler then gives the ids.
+    #[test]
+    fn capture_ids_mean_what_the_recorders_names_say() {
+        let names = BTreeMap::from([(READ, vec!["before".to_owned(), "buf".to_owned()])]);
+        let mut d = KernelDecoder::from_parts(Arch::X86_64, 1, true, names);
+        let capture = |id| RawCapture {
+            id,
+            orig_len: 1,
+            bytes: b"x",
+        };
+        let read = syscall(
+            1,
+            1_000,
+            7,
+            7,
+            READ,
+            1,
+            &[3, 0x1000, 1],
+            &[capture(0), capture(1)],
+            0,
+            None,
+        );
+        let records = decode(&mut d, &chunk(&[(0, vec![read])], &[]));
+        let Record::Syscall(e) = &records[0] else {
+            panic!("{records:?}")
+        };
+        let got: Vec<(Option<u8>, &str)> =
+            e.captures.iter().map(|c| (c.id, c.name.as_str())).collect();
+        assert_eq!(got, [(None, "before"), (Some(0), "buf")]);
+    }
+
     #[test]
     fn execs_name_the_thread_and_give_execve_its_path_and_argv() {
-        let mut d = KernelDecoder::new(Arch::X86_64, 1, true);
+        let mut d = KernelDecoder::from_parts(Arch::X86_64, 1, true, BTreeMap::new());
         let c = chunk(
             &[(
                 0,
@@ -977,7 +1036,7 @@ mod tests {
 
     #[test]
     fn a_recording_read_from_a_later_part_has_no_gap_at_its_start() {
-        let mut d = KernelDecoder::new(Arch::X86_64, 1, false);
+        let mut d = KernelDecoder::from_parts(Arch::X86_64, 1, false, BTreeMap::new());
         let c = chunk(
             &[(
                 0,
@@ -991,7 +1050,7 @@ mod tests {
 
     #[test]
     fn damaged_chunks_are_errors_not_panics() {
-        let mut d = KernelDecoder::new(Arch::X86_64, 2, true);
+        let mut d = KernelDecoder::from_parts(Arch::X86_64, 2, true, BTreeMap::new());
         let c = chunk(
             &[(
                 1,
@@ -1010,7 +1069,7 @@ mod tests {
         for at in 0..raw.len() {
             let mut bad = raw.to_vec();
             bad[at] ^= 0xff;
-            let mut d = KernelDecoder::new(Arch::X86_64, 2, true);
+            let mut d = KernelDecoder::from_parts(Arch::X86_64, 2, true, BTreeMap::new());
             // Anything but a panic.
             let _ = d.decode(&bad, c.records());
         }

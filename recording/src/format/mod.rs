@@ -19,6 +19,8 @@ mod record;
 mod varint;
 mod writer;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use syscord_arch::Arch;
 use thiserror::Error;
@@ -102,6 +104,11 @@ pub struct Header {
     /// recording in one file.
     #[serde(default)]
     pub part: u64,
+    /// The names of each syscall's captures, by number, in the order of the ids the kernel
+    /// gave them: what a kernel chunk's capture ids mean, whichever syscord reads the file.
+    /// Empty in files written before it; the reader's own handlers name them then.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub captures: BTreeMap<u32, Vec<String>>,
 }
 
 impl Header {

@@ -99,7 +99,7 @@ impl<R: Read> Reader<R> {
             .map_err(|_| FormatError::Corrupt("header is not valid"))?;
         Ok(Reader {
             input,
-            kernel: KernelDecoder::new(header.arch, header.cpus, header.part <= 1),
+            kernel: KernelDecoder::new(&header),
             header,
             offset: 16 + u64::from(len) + 4,
             summary: None,
@@ -281,6 +281,7 @@ mod tests {
             syscord_version: "0".into(),
             cpus: 2,
             part: 0,
+            captures: Default::default(),
         }
     }
 
