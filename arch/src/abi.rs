@@ -84,6 +84,32 @@ pub enum Struct {
     FutexWaitv,
     /// `struct kexec_segment`.
     KexecSegment,
+    /// `fd_set` (select): FD_SETSIZE bits.
+    FdSet,
+    /// `struct iocb` (io_submit).
+    Iocb,
+    /// `struct io_uring_params`.
+    IoUringParams,
+    /// `struct msqid64_ds` (msgctl).
+    MsqidDs,
+    /// `struct shmid64_ds` (shmctl).
+    ShmidDs,
+    /// `struct sembuf` (semop).
+    Sembuf,
+    /// `struct sigevent` (timer_create, mq_notify).
+    Sigevent,
+    /// `struct sock_fprog` (seccomp's filter).
+    SockFprog,
+    /// `struct landlock_path_beneath_attr` (packed).
+    LandlockPathBeneathAttr,
+    /// `struct riscv_hwprobe`.
+    RiscvHwprobe,
+    /// `struct xattr_args` (the *xattrat calls).
+    XattrArgs,
+    /// `struct mnt_id_req` (statmount, listmount), version 0.
+    MntIdReq,
+    /// `struct __aio_sigset` (io_pgetevents).
+    AioSigset,
 }
 
 impl Struct {
@@ -134,6 +160,19 @@ impl Struct {
         Struct::Cachestat,
         Struct::FutexWaitv,
         Struct::KexecSegment,
+        Struct::FdSet,
+        Struct::Iocb,
+        Struct::IoUringParams,
+        Struct::MsqidDs,
+        Struct::ShmidDs,
+        Struct::Sembuf,
+        Struct::Sigevent,
+        Struct::SockFprog,
+        Struct::LandlockPathBeneathAttr,
+        Struct::RiscvHwprobe,
+        Struct::XattrArgs,
+        Struct::MntIdReq,
+        Struct::AioSigset,
     ];
 }
 
@@ -433,6 +472,51 @@ impl Struct {
                 "val" @ 0: 8, "uaddr" @ 8: 8, "flags" @ 16: 4),
             Struct::KexecSegment => uapi!("linux/kexec.h", "struct kexec_segment", 32,
                 "buf" @ 0: 8, "bufsz" @ 8: 8, "mem" @ 16: 8, "memsz" @ 24: 8),
+            Struct::FdSet => uapi!("linux/posix_types.h", "__kernel_fd_set", 128),
+            Struct::Iocb => uapi!("linux/aio_abi.h", "struct iocb", 64,
+                "aio_data" @ 0: 8, "aio_lio_opcode" @ 16: 2, "aio_fildes" @ 20: 4,
+                "aio_buf" @ 24: 8, "aio_nbytes" @ 32: 8, "aio_offset" @ 40: 8),
+            Struct::IoUringParams => uapi!("linux/io_uring.h", "struct io_uring_params", 120,
+                "sq_entries" @ 0: 4, "cq_entries" @ 4: 4, "flags" @ 8: 4),
+            Struct::MsqidDs => uapi!("linux/msg.h", "struct msqid64_ds", 120),
+            Struct::ShmidDs => uapi!("linux/shm.h", "struct shmid64_ds", 112),
+            Struct::Sembuf => uapi!("linux/sem.h", "struct sembuf", 6,
+                "sem_num" @ 0: 2, "sem_op" @ 2: 2, "sem_flg" @ 4: 2),
+            Struct::Sigevent => uapi!("asm/siginfo.h", "sigevent_t", 64,
+                "sigev_value" @ 0: 8, "sigev_signo" @ 8: 4, "sigev_notify" @ 12: 4),
+            Struct::SockFprog => uapi!("linux/filter.h", "struct sock_fprog", 16,
+                "len" @ 0: 2, "filter" @ 8: 8),
+            Struct::LandlockPathBeneathAttr => uapi!("linux/landlock.h",
+                "struct landlock_path_beneath_attr", 12,
+                "allowed_access" @ 0: 8, "parent_fd" @ 8: 4),
+            Struct::RiscvHwprobe => &Layout {
+                size: 16,
+                fields: fields!("key" @ 0: 8, "value" @ 8: 8),
+                c: CSource::Unchecked(
+                    "struct riscv_hwprobe (kernel 6.4) is newer than the headers",
+                ),
+            },
+            Struct::XattrArgs => &Layout {
+                size: 16,
+                fields: fields!("value" @ 0: 8, "size" @ 8: 4, "flags" @ 12: 4),
+                c: CSource::Unchecked("struct xattr_args (kernel 6.13) is newer than the headers"),
+            },
+            Struct::MntIdReq => &Layout {
+                size: 24,
+                fields: fields!("size" @ 0: 4, "spare" @ 4: 4, "mnt_id" @ 8: 8, "param" @ 16: 8),
+                c: CSource::Unchecked("struct mnt_id_req (kernel 6.8) is newer than the headers"),
+            },
+            // fs/aio.c, kernel-internal.
+            Struct::AioSigset => &Layout {
+                size: 16,
+                fields: fields!("sigmask" @ 0: 8, "sigsetsize" @ 8: 8),
+                c: CSource::Defined {
+                    header: "asm/signal.h",
+                    c_type: "struct kernel_aio_sigset",
+                    definition: "struct kernel_aio_sigset { const sigset_t *sigmask; \
+                        __kernel_size_t sigsetsize; };",
+                },
+            },
         }
     }
 }

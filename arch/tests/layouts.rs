@@ -89,7 +89,10 @@ fn unchecked_structs_are_few_and_say_why() {
         [
             Struct::PerfEventAttr,
             Struct::LandlockRulesetAttr,
-            Struct::Cachestat
+            Struct::Cachestat,
+            Struct::RiscvHwprobe,
+            Struct::XattrArgs,
+            Struct::MntIdReq,
         ]
     );
 }

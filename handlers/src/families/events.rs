@@ -3,18 +3,16 @@
 
 use super::prelude::*;
 
-/// The size of a glibc `fd_set` (FD_SETSIZE bits): how much of each set select captures,
-/// as the kernel's length (nfds bits) cannot be expressed.
-const FD_SET: Len = Len::Fixed(Size::Bytes(128));
+/// A whole `fd_set` (FD_SETSIZE bits): how much of each set select captures, as the
+/// kernel's length (nfds bits) cannot be expressed.
+const FD_SET: Len = Len::Fixed(Size::Of(Struct::FdSet));
 
-/// `struct iocb`.
-const IOCB: Size = Size::Bytes(64);
+const IOCB: Size = Size::Of(Struct::Iocb);
 
-/// `struct io_uring_params`.
-const IO_URING_PARAMS: Size = Size::Bytes(120);
+const IO_URING_PARAMS: Size = Size::Of(Struct::IoUringParams);
 
-/// `struct __aio_sigset`: the sigset pointer comes first.
-const AIO_SIGSET_SIGMASK: u16 = 0;
+/// `struct __aio_sigset`: where its sigset pointer is.
+const AIO_SIGSET_SIGMASK: u16 = Struct::AioSigset.common_offset("sigmask");
 
 const EPOLL_CREATE_FLAGS: Names = &[(0o2000000, "EPOLL_CLOEXEC")];
 

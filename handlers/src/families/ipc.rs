@@ -71,13 +71,10 @@ const SHMCTL_CMDS: Names = &[
     (15, "SHM_STAT_ANY"),
 ];
 
-/// `struct msqid64_ds` and `struct shmid64_ds` on the 64-bit architectures.
-const MSQID_DS: Len = Len::Fixed(Size::Bytes(120));
-const SHMID_DS: Len = Len::Fixed(Size::Bytes(112));
-/// `struct sembuf`: three shorts.
-const SEMBUF: Size = Size::Bytes(6);
-/// `struct sigevent`: 64 bytes on every 64-bit architecture.
-const SIGEVENT: Len = Len::Fixed(Size::Bytes(64));
+const MSQID_DS: Len = Len::Fixed(Size::Of(Struct::MsqidDs));
+const SHMID_DS: Len = Len::Fixed(Size::Of(Struct::ShmidDs));
+const SEMBUF: Size = Size::Of(Struct::Sembuf);
+const SIGEVENT: Len = Len::Fixed(Size::Of(Struct::Sigevent));
 
 // --- System V message queues -------------------------------------------------------------
 

@@ -3,12 +3,11 @@
 
 use super::prelude::*;
 
-/// `struct sock_fprog` (seccomp's filter): length and pointer to the instructions.
-const SOCK_FPROG: Size = Size::Bytes(16);
+const SOCK_FPROG: Size = Size::Of(Struct::SockFprog);
 
-/// `struct landlock_path_beneath_attr` (packed: u64 allowed_access, s32 parent_fd); the
-/// first 12 bytes of `struct landlock_net_port_attr` hold its access and its port.
-const LANDLOCK_RULE_ATTR: Size = Size::Bytes(12);
+/// `struct landlock_path_beneath_attr`; the first 12 bytes of `struct
+/// landlock_net_port_attr` hold its access and its port.
+const LANDLOCK_RULE_ATTR: Size = Size::Of(Struct::LandlockPathBeneathAttr);
 
 const SECCOMP_OPS: Names = &[
     (0, "SECCOMP_SET_MODE_STRICT"),

@@ -60,8 +60,7 @@ const SYSLOG_ACTIONS: Names = &[
     (10, "SYSLOG_ACTION_SIZE_BUFFER"),
 ];
 
-/// `struct riscv_hwprobe`: an s64 key and a u64 value.
-const RISCV_HWPROBE_PAIR: Size = Size::Bytes(16);
+const RISCV_HWPROBE_PAIR: Size = Size::Of(Struct::RiscvHwprobe);
 
 // --- kernel modules ----------------------------------------------------------------------
 

@@ -12,8 +12,7 @@ const TIME_STATES: Names = &[
     (5, "TIME_ERROR"),
 ];
 
-/// `struct sigevent`: 64 bytes on every 64-bit architecture.
-const SIGEVENT: Len = Len::Fixed(Size::Bytes(64));
+const SIGEVENT: Len = Len::Fixed(Size::Of(Struct::Sigevent));
 
 // --- reading and setting clocks ----------------------------------------------------------
 

@@ -4,8 +4,8 @@
 use super::prelude::*;
 
 /// `struct xattr_args` (the *xattrat calls): the value pointer, then its size.
-const XATTR_ARGS_VALUE: u16 = 0;
-const XATTR_ARGS_SIZE: u16 = 8;
+const XATTR_ARGS_VALUE: u16 = Struct::XattrArgs.common_offset("value");
+const XATTR_ARGS_SIZE: u16 = Struct::XattrArgs.common_offset("size");
 
 /// The attribute name at argument `ptr`.
 const fn name(ptr: u8) -> Capture {
