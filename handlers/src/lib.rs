@@ -82,6 +82,8 @@ pub enum Ptr {
 pub enum Size {
     Bytes(u32),
     Of(Struct),
+    /// That many of the struct in a row.
+    Array(Struct, u32),
 }
 
 impl Size {
@@ -89,6 +91,7 @@ impl Size {
         match self {
             Size::Bytes(n) => n,
             Size::Of(s) => s.size(arch),
+            Size::Array(s, n) => s.size(arch) * n,
         }
     }
 }

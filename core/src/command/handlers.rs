@@ -14,6 +14,7 @@ fn size_text(size: Size, arch: Arch) -> String {
     match size {
         Size::Bytes(n) => format!("{n} bytes"),
         Size::Of(s) => format!("sizeof({s:?}) = {}", s.size(arch)),
+        Size::Array(s, n) => format!("{n} x sizeof({s:?}) = {}", size.bytes(arch)),
     }
 }
 

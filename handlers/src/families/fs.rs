@@ -603,7 +603,8 @@ submit!(
     )
     .captures(&[
         Capture::string("filename", 0),
-        Capture::input_struct("times", 1, Struct::Timeval).with_len(Len::Fixed(Size::Bytes(32))),
+        Capture::input_struct("times", 1, Struct::Timeval)
+            .with_len(Len::Fixed(Size::Array(Struct::Timeval, 2))),
     ])
 );
 submit!(
@@ -619,7 +620,8 @@ submit!(
     )
     .captures(&[
         Capture::string("pathname", 1),
-        Capture::input_struct("times", 2, Struct::Timeval).with_len(Len::Fixed(Size::Bytes(32))),
+        Capture::input_struct("times", 2, Struct::Timeval)
+            .with_len(Len::Fixed(Size::Array(Struct::Timeval, 2))),
     ])
 );
 submit!(
@@ -636,7 +638,8 @@ submit!(
     )
     .captures(&[
         Capture::string("pathname", 1),
-        Capture::input_struct("times", 2, Struct::Timespec).with_len(Len::Fixed(Size::Bytes(32))),
+        Capture::input_struct("times", 2, Struct::Timespec)
+            .with_len(Len::Fixed(Size::Array(Struct::Timespec, 2))),
     ])
 );
 submit!(
@@ -707,6 +710,7 @@ submit!(
     )
     .captures(&[
         Capture::string("pathname", 1),
+        // The struct's header and MAX_HANDLE_SZ (128) bytes of handle.
         Capture::output("handle", 2, Len::Fixed(Size::Bytes(136)), Show::Hex),
         Capture::output_struct("mount_id", 3, Struct::Int),
     ])

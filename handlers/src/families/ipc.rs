@@ -97,7 +97,11 @@ submit!(
         Int,
     )
     // struct msgbuf: the 8-byte mtype, then msgsz bytes of text.
-    .captures(&[Capture::content("msgp", 1, Len::ArgPlus(2, Size::Bytes(8)))])
+    .captures(&[Capture::content(
+        "msgp",
+        1,
+        Len::ArgPlus(2, Size::Of(Struct::Long))
+    )])
 );
 submit!(
     // Returns the bytes of text received; the capture starts at mtype, 8 bytes before.
@@ -116,7 +120,7 @@ submit!(
     .captures(&[Capture::output(
         "msgp",
         1,
-        Len::RetPlus(Size::Bytes(8)),
+        Len::RetPlus(Size::Of(Struct::Long)),
         Show::Text
     )])
 );

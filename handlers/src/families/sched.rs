@@ -231,7 +231,7 @@ submit!(
     )
     // Always two: the source futex and the destination.
     .captures(&[Capture::input_struct("waiters", 0, Struct::FutexWaitv)
-        .with_len(Len::Fixed(Size::Bytes(48)))])
+        .with_len(Len::Fixed(Size::Array(Struct::FutexWaitv, 2)))])
 );
 submit!(Handler::new(
     "membarrier",
