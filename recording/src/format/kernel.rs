@@ -238,7 +238,8 @@ struct Found<'a> {
 /// The state that runs through a recording's kernel chunks.
 pub(crate) struct KernelDecoder {
     registry: Option<Registry>,
-    /// The recorder's capture names (the file header's), when it wrote them.
+    /// Capture names by syscall and kernel id: the header's, or for files without them
+    /// the reading handlers'.
     capture_names: BTreeMap<u32, Vec<String>>,
     comms: FxHashMap<u32, Vec<u8>>,
     exec_details: FxHashMap<u32, ExecDetails>,
@@ -263,14 +264,21 @@ impl KernelDecoder {
         )
     }
 
+    /// An empty `capture_names` (a file written before the header had them) means the
+    /// reader's own handlers' names.
     fn from_parts(
         arch: Arch,
         cpus: u32,
         from_start: bool,
         capture_names: BTreeMap<u32, Vec<String>>,
     ) -> KernelDecoder {
+        let registry = Registry::new(arch).ok();
+        let capture_names = match &registry {
+            Some(r) if capture_names.is_empty() => r.capture_names(),
+            _ => capture_names,
+        };
         KernelDecoder {
-            registry: Registry::new(arch).ok(),
+            registry,
             capture_names,
             comms: FxHashMap::default(),
             exec_details: FxHashMap::default(),
@@ -430,26 +438,12 @@ impl KernelDecoder {
     }
 
     /// Capture `id` of syscall `nr`, as the recorder numbered it: the reading handler's id
-    /// for it, if it has such a capture, and its name. The recorder's names (in the header)
-    /// bridge a reader whose handlers changed since; files without them are read with the
-    /// reader's own.
+    /// for it, if it has such a capture, and the recorder's name for it, which bridges a
+    /// reader whose handlers changed since.
     fn capture(&self, nr: u32, id: u8) -> (Option<u8>, String) {
-        let unnamed = || format!("capture{id}");
-        if !self.capture_names.is_empty() {
-            return match self.capture_names.get(&nr).and_then(|n| n.get(id as usize)) {
-                Some(name) => (self.capture_id(nr, name), name.to_owned()),
-                None => (None, unnamed()),
-            };
-        }
-        let named = self
-            .registry
-            .as_ref()
-            .and_then(|r| r.get(nr))
-            .and_then(|h| h.captures.get(id as usize))
-            .map(|c| c.name);
-        match named {
-            Some(name) => (Some(id), name.to_owned()),
-            None => (None, unnamed()),
+        match self.capture_names.get(&nr).and_then(|n| n.get(id as usize)) {
+            Some(name) => (self.capture_id(nr, name), name.clone()),
+            None => (None, format!("capture{id}")),
         }
     }
 
