@@ -105,7 +105,7 @@ fn failure_errno(event: &SyscallEvent) -> Option<i64> {
     if !event.returned || event.nr == NO_SYSCALL {
         return None;
     }
-    (-4095..=-1).contains(&event.ret).then_some(-event.ret)
+    (-4095..=-1).contains(&event.ret).then(|| -event.ret)
 }
 
 /// The statistics of a recording, fed one record at a time.
