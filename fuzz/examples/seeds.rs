@@ -1,17 +1,18 @@
 //! Writes the seed corpus of the `reader` fuzz target: small valid recordings, made with the
-//! crate's own `Writer`, for each of the target's input modes (see fuzz_targets/reader.rs).
+//! crate's own `Writer` and kernel record builder, and a file of a version 1 syscord, for
+//! each of the target's input modes (see fuzz_targets/reader.rs).
 //!
 //!     cargo run --example seeds -- [DIR]     (default: fuzz/corpus/reader)
 
 use std::path::PathBuf;
 
+use syscord_arch::{Arch, SyscallTable};
+use syscord_common::rule_flags;
+use syscord_handlers::decode::Decoder;
 use syscord_recording::format::{
     CHUNK_END, Capture, Header, KernelChunk, Record, Summary, SyscallEvent, TaskEvent,
-    TaskEventKind, Writer,
-    kernel_records::{self, RawCapture},
+    TaskEventKind, Writer, kernel_records,
 };
-use syscord_arch::{Arch, SyscallTable};
-use syscord_handlers::decode::Decoder;
 
 /// Bytes of a file header before its JSON (magic, version, reserved, length).
 const FIXED_HEADER_LEN: usize = 16;
@@ -38,6 +39,10 @@ fn main() {
         (
             "aarch64-kernel-killed",
             kernel_recording(Arch::Aarch64, false),
+        ),
+        (
+            "x86_64-version-1",
+            include_bytes!("../../recording/tests/data/version-1.rec").to_vec(),
         ),
     ];
     for (name, file) in &files {
@@ -94,10 +99,9 @@ fn recording(arch: Arch, rounds: u64, finish: bool) -> Vec<u8> {
     let calls = Calls::new(arch);
     let mut ts = 2_000_000;
     for round in 0..rounds {
-        for record in calls.round(round, &mut ts) {
-            writer.push(&record).expect("write to memory");
-        }
-        writer.flush_chunk().expect("write to memory");
+        let mut chunk = kernel_records::chunk_of(&calls.round(round, &mut ts));
+        chunk.push_watermark(ts);
+        writer.write_kernel(&chunk).expect("write to memory");
     }
     if finish {
         let summary = Summary {
@@ -120,76 +124,44 @@ fn recording(arch: Arch, rounds: u64, finish: bool) -> Vec<u8> {
 /// exit), with a thread name item, and the end chunk or not.
 fn kernel_recording(arch: Arch, finish: bool) -> Vec<u8> {
     let header = header(arch);
-    let table = SyscallTable::of(arch);
-    let nr = |name: &str| {
-        table
-            .number(name)
-            .unwrap_or_else(|| panic!("{name} on {arch:?}"))
-    };
-    let capture = |bytes: &'static [u8]| RawCapture {
-        id: 0,
-        orig_len: bytes.len() as u64,
-        bytes,
-    };
+    let calls = Calls::new(arch);
     let (pid, tid) = (100, 100);
+    let at = |seq, ts_ns, mut e: SyscallEvent| {
+        (e.seq, e.ts_ns) = (seq, ts_ns);
+        kernel_records::syscall(&e)
+    };
+    let mut execve = calls.call("execve", [1, 2, 3, 0, 0, 0], 0, &[]);
+    execve.rule_flags = rule_flags::EXEC;
+    let mut read = calls.call("read", [3, 0x4000, 4096, 0, 0, 0], 5, &[b"host\n"]);
+    read.duration_ns = Some(50);
+    let openat = calls.call(
+        "openat",
+        [(-100i64) as u64, 0x1000, 0, 0, 0, 0],
+        3,
+        &[b"/etc/hostname"],
+    );
     let cpu0 = [
         kernel_records::exec(1, 2_000, pid, tid, b"/usr/bin/cat", b"cat\0/etc/hostname\0"),
-        kernel_records::syscall(
-            2,
-            2_100,
-            pid,
-            tid,
-            nr("execve"),
-            0,
-            &[1, 2, 3],
-            &[],
-            2,
-            None,
-        ),
-        kernel_records::syscall(
-            3,
-            2_200,
-            pid,
-            tid,
-            nr("openat"),
-            3,
-            &[(-100i64) as u64, 0x1000, 0, 0],
-            &[capture(b"/etc/hostname")],
-            0,
-            None,
-        ),
-        kernel_records::syscall(
-            4,
-            2_300,
-            pid,
-            tid,
-            nr("read"),
-            5,
-            &[3, 0x4000, 4096],
-            &[capture(b"host\n")],
-            0,
-            Some(2_250),
-        ),
+        at(2, 2_100, execve),
+        at(3, 2_200, openat),
+        at(4, 2_300, read),
         kernel_records::fork(5, 2_400, pid, tid, 101, 101),
     ];
+    let getppid = SyscallEvent {
+        pid: 101,
+        tid: 101,
+        ..calls.call("getppid", [0; 6], 100, &[])
+    };
     let cpu1 = [
         kernel_records::rename(1, 2_500, 101, 101, b"worker"),
         // Numbers 2 to 4 were lost.
-        kernel_records::syscall(5, 2_600, 101, 101, nr("getppid"), 100, &[], &[], 0, None),
+        at(5, 2_600, getppid),
         kernel_records::exit(6, 2_700, 101, 101, 0),
     ];
     let mut chunk = KernelChunk::default();
     chunk.push_name(pid, tid, b"sh");
-    for (cpu, records) in [(0, &cpu0[..]), (1, &cpu1[..])] {
-        let at = chunk.open_span(cpu);
-        let bytes = records.concat();
-        chunk.extend(&bytes);
-        let syscalls = records
-            .iter()
-            .filter(|r| u16::from_le_bytes([r[4], r[5]]) == 1)
-            .count();
-        chunk.close_span(at, bytes.len(), records.len() as u32, syscalls as u64);
-    }
+    kernel_records::span(&mut chunk, 0, &cpu0);
+    kernel_records::span(&mut chunk, 1, &cpu1);
     let mut file = Vec::new();
     let mut writer = Writer::new(&mut file, &header).expect("write to memory");
     writer.write_kernel(&chunk).expect("write to memory");
@@ -234,9 +206,9 @@ impl Calls {
         let captures = specs
             .iter()
             .zip(captured)
-            .map(|(spec, bytes)| Capture {
-                // Written by name; the reader finds the id.
-                id: None,
+            .enumerate()
+            .map(|(id, (spec, bytes))| Capture {
+                id: Some(id as u8),
                 name: spec.name.to_owned(),
                 len: bytes.len() as u64,
                 truncated: false,
@@ -311,6 +283,7 @@ impl Calls {
             (event.ts_ns, event.seq) = next(ts);
             records.push(Record::Syscall(event));
         }
+        // Thread events on the other CPU, numbered after the calls.
         let task = |(ts_ns, seq), kind| {
             Record::Task(TaskEvent {
                 cpu: 1,
@@ -328,20 +301,16 @@ impl Calls {
                 child_pid: 101,
             },
         ));
-        records.push(task(next(ts), TaskEventKind::Exec { old_tid: 100 }));
         records.push(task(
             next(ts),
             TaskEventKind::Rename {
                 comm: b"worker".to_vec(),
             },
         ));
-        let (ts_ns, first_seq) = next(ts);
-        records.push(Record::Lost {
-            cpu: 0,
-            first_seq,
-            count: 3,
-            ts_ns,
-        });
+        // Three numbers lost.
+        for _ in 0..3 {
+            next(ts);
+        }
         records.push(task(next(ts), TaskEventKind::Exit { code: 0 }));
         records
     }

@@ -6,30 +6,30 @@
 //!
 //! - `0` (mod 3): the rest is a file, dumped as `syscord dump` does, text and JSON. This fuzzes
 //!   the header and chunk framing (truncation, lengths, magic, version, checksums).
-//! - `1`: the rest chooses records (syscall numbers of the architecture, arguments, captures
-//!   named after the handler's, loss ranges, task events); they are written with the real
-//!   `Writer`, read back, compared with what was written, and dumped. This fuzzes the handlers'
-//!   decoding of captured memory with well-framed files.
+//! - `1`: the rest chooses kernel records (syscall numbers of the architecture, arguments,
+//!   captures of the handler's ids, sequence gaps, task events, watermarks); they are written
+//!   in kernel chunks with the real `Writer`, read back, compared with what was written, and
+//!   dumped. This fuzzes the handlers' decoding of captured memory with well-framed files.
 //! - `2`: the rest is the uncompressed payload of one chunk, framed here with a valid checksum.
 //!   This fuzzes the record decoder (varints, lengths, tags) on hostile payloads.
 
 #![no_main]
 
-use std::{io::Cursor, sync::LazyLock};
+use std::{collections::BTreeSet, io::Cursor, sync::LazyLock};
 
 use libfuzzer_sys::{
     arbitrary::{Result as ArbitraryResult, Unstructured},
     fuzz_target,
 };
+use syscord_arch::{Arch, SyscallTable};
+use syscord_handlers::decode::Decoder;
 use syscord_recording::{
     dump::{DumpFormat, dump_from},
     format::{
         CHUNK_MAGIC, Capture, Chunk, Header, Reader, Record, Summary, SyscallEvent, TaskEvent,
-        TaskEventKind, Writer,
+        TaskEventKind, Writer, kernel_records,
     },
 };
-use syscord_arch::{Arch, SyscallTable};
-use syscord_handlers::decode::Decoder;
 
 /// Which captures each syscall has, per architecture of `Arch::ALL`: built once, since
 /// building a registry costs more than the rest of a run.
@@ -113,7 +113,9 @@ fn framed_chunk(payload: &[u8]) -> Vec<u8> {
     file
 }
 
-/// Writes the records `input` describes, reads them back and dumps them.
+/// Writes the kernel records `input` describes as the recorder would (in kernel chunks, each
+/// CPU's records in sequence order, with gaps, thread names and watermarks), reads them back,
+/// compares them with what was written, and dumps them.
 fn round_trip(input: &[u8]) {
     let mut u = Unstructured::new(input);
     let arch = *u.choose(&Arch::ALL).unwrap_or(&Arch::X86_64);
@@ -124,32 +126,90 @@ fn round_trip(input: &[u8]) {
     let numbers: Vec<u32> = SyscallTable::of(arch).iter().map(|(nr, _)| nr).collect();
     let hostname = String::from_utf8_lossy(u.bytes(4).unwrap_or_default()).into_owned();
     let header = header(arch, hostname);
+    let cpus = header.cpus as usize;
 
     let mut file = Vec::new();
     let mut writer = Writer::new(&mut file, &header).expect("writing to memory");
-    let mut written = Vec::new();
-    while written.len() < 64 && !u.is_empty() {
-        let Ok(record) = record(&mut u, &numbers, decoder) else {
-            break;
-        };
-        writer.push(&record).expect("writing to memory");
-        written.push(record);
-        if u.ratio(1, 8).unwrap_or(false) {
-            writer.flush_chunk().expect("writing to memory");
+    // What the reader must give back: the records, and a loss for each gap.
+    let mut expected = Vec::new();
+    let mut next_seq = vec![1u64; cpus];
+    let mut last_ts = 0;
+    // Threads whose name a task event may have changed: their names are not compared.
+    let mut renamed = BTreeSet::new();
+    let mut written = 0;
+    while written < 64 && !u.is_empty() {
+        let mut records = Vec::new();
+        for _ in 0..u.int_in_range(1..=8).unwrap_or(1) {
+            let cpu = u.int_in_range(0..=cpus - 1).unwrap_or(0);
+            let gap = if u.ratio(1, 8).unwrap_or(false) {
+                u.int_in_range(1..=1000).unwrap_or(1)
+            } else {
+                0
+            };
+            let seq = next_seq[cpu] + gap;
+            let Ok(record) = record(&mut u, &numbers, decoder, cpu as u32, seq) else {
+                break;
+            };
+            next_seq[cpu] = seq + 1;
+            let ts_ns = record_ts(&record);
+            last_ts = last_ts.max(ts_ns);
+            if gap > 0 {
+                expected.push(Record::Lost {
+                    cpu: cpu as u32,
+                    first_seq: seq - gap,
+                    count: gap,
+                    ts_ns,
+                });
+            }
+            if let Record::Task(t) = &record {
+                renamed.insert(t.tid);
+                if let TaskEventKind::Fork { child_tid, .. } = t.kind {
+                    renamed.insert(child_tid);
+                }
+            }
+            records.push(record);
         }
+        if records.is_empty() {
+            break;
+        }
+        let mut chunk = kernel_records::chunk_of(&records);
+        if let Ok(Some(ts)) = u.arbitrary::<Option<u64>>() {
+            chunk.push_watermark(ts);
+        }
+        writer.write_kernel(&chunk).expect("writing to memory");
+        written += records.len();
+        expected.extend(
+            records
+                .into_iter()
+                .map(|r| with_captures_as_read(r, decoder)),
+        );
     }
     // Either a finished file, or what a killed recorder leaves: its complete chunks.
     let summary = if u.arbitrary().unwrap_or(true) {
+        // The numbers given out after the last record read were lost at the end.
+        let mut last_seq_per_cpu = Vec::new();
+        for (cpu, next) in next_seq.iter().enumerate() {
+            let tail = u.int_in_range(0..=3).unwrap_or(0);
+            if tail > 0 {
+                expected.push(Record::Lost {
+                    cpu: cpu as u32,
+                    first_seq: *next,
+                    count: tail,
+                    ts_ns: last_ts,
+                });
+            }
+            last_seq_per_cpu.push(next - 1 + tail);
+        }
         let summary = Summary {
             records: writer.records(),
-            lost_records_per_cpu: vec![u64::from(u.arbitrary::<u32>().unwrap_or(0)); 2],
+            lost_records_per_cpu: vec![u64::from(u.arbitrary::<u32>().unwrap_or(0)); cpus],
+            last_seq_per_cpu,
             exit_status: u.arbitrary().unwrap_or(None),
             ..Default::default()
         };
         writer.finish(&summary).expect("writing to memory");
         Some(summary)
     } else {
-        writer.flush_chunk().expect("writing to memory");
         drop(writer);
         None
     };
@@ -162,100 +222,138 @@ fn round_trip(input: &[u8]) {
             read.append(&mut records);
         }
     }
-    for record in &mut read {
-        if let Record::Syscall(e) = record {
-            e.captures.iter_mut().for_each(|c| c.id = None);
-        }
-    }
-    assert_eq!(read, written);
     assert_eq!(reader.summary(), summary.as_ref());
+    let comparable = |mut records: Vec<Record>| {
+        for record in &mut records {
+            if let Record::Syscall(e) = record
+                && renamed.contains(&e.tid)
+            {
+                e.comm.clear();
+            }
+        }
+        records.sort_by_key(|r| match r {
+            Record::Syscall(e) => (e.cpu, e.seq),
+            Record::Task(t) => (t.cpu, t.seq),
+            Record::Lost { cpu, first_seq, .. } => (*cpu, *first_seq),
+        });
+        records
+    };
+    assert_eq!(comparable(read), comparable(expected));
     dump_both(&file);
 }
 
-/// One record the recorder could have written.
-fn record(u: &mut Unstructured<'_>, numbers: &[u32], decoder: &Decoder) -> ArbitraryResult<Record> {
-    let cpu = u.int_in_range(0..=3)?;
-    let seq = u.arbitrary()?;
-    let ts_ns = u.arbitrary()?;
-    let pid = u.arbitrary()?;
-    let tid = u.arbitrary()?;
-    Ok(match u.int_in_range(0..=9)? {
-        0 => {
-            // Loss ranges are never empty, and their end is a u64 (see drain.rs).
-            let count = u.int_in_range(1..=u64::MAX)?;
-            let first_seq = u.int_in_range(0..=u64::MAX - count)?;
-            Record::Lost {
-                cpu,
-                first_seq,
-                count,
-                ts_ns,
-            }
-        }
-        1 => {
-            let kind = match u.int_in_range(0..=3)? {
-                0 => TaskEventKind::Exit {
-                    code: u.arbitrary()?,
-                },
-                1 => TaskEventKind::Fork {
-                    child_tid: u.arbitrary()?,
-                    child_pid: u.arbitrary()?,
-                },
-                2 => TaskEventKind::Exec {
-                    old_tid: u.arbitrary()?,
-                },
-                _ => TaskEventKind::Rename { comm: comm(u)? },
-            };
-            Record::Task(TaskEvent {
-                cpu,
-                seq,
-                ts_ns,
-                pid,
-                tid,
-                kind,
-            })
-        }
-        _ => {
-            let nr = match u.int_in_range(0..=15)? {
-                0 => u.arbitrary()?,
-                1 => syscord_common::NO_SYSCALL,
-                _ => *u.choose(numbers)?,
-            };
-            let returned = u.ratio(15, 16)?;
-            let ret = if u.ratio(1, 4)? {
-                -u.int_in_range(1..=4200)?
-            } else {
-                u.arbitrary()?
-            };
-            let mut captures = Vec::new();
-            // Mostly the captures the handler asks for, by name, so its decoding of them
-            // runs; sometimes one it does not know.
-            for spec in decoder.handler(nr).map_or(&[][..], |h| h.captures) {
-                if u.ratio(3, 4)? {
-                    captures.push(capture(u, spec.name.to_owned())?);
+fn record_ts(record: &Record) -> u64 {
+    match record {
+        Record::Syscall(e) => e.ts_ns,
+        Record::Task(t) => t.ts_ns,
+        Record::Lost { ts_ns, .. } => *ts_ns,
+    }
+}
+
+/// `record` as the reader gives it back: each capture named after the handler's capture of
+/// its id, or `captureN` when the handler has none of that id.
+fn with_captures_as_read(mut record: Record, decoder: &Decoder) -> Record {
+    if let Record::Syscall(e) = &mut record {
+        let specs = decoder.handler(e.nr).map_or(&[][..], |h| h.captures);
+        for c in &mut e.captures {
+            let id = c.id.expect("generated with an id");
+            match specs.get(usize::from(id)) {
+                Some(spec) => c.name = spec.name.to_owned(),
+                None => {
+                    c.id = None;
+                    c.name = format!("capture{id}");
                 }
             }
-            if u.ratio(1, 16)? {
-                let len = u.int_in_range(0..=8)?;
-                let name = String::from_utf8_lossy(u.bytes(len)?).into_owned();
-                captures.push(capture(u, name)?);
-            }
-            Record::Syscall(SyscallEvent {
-                returned,
-                rule_flags: u.arbitrary()?,
-                cpu,
-                seq,
-                ts_ns,
-                pid,
-                tid,
-                nr,
-                ret,
-                ret_addr: u.arbitrary()?,
-                args: u.arbitrary()?,
-                comm: comm(u)?,
-                captures,
-                duration_ns: if returned { u.arbitrary()? } else { None },
-            })
         }
+    }
+    record
+}
+
+/// One record of `cpu`, numbered `seq`, that the eBPF program could have written (an exec
+/// aside: it needs its execve, which the seeds have).
+fn record(
+    u: &mut Unstructured<'_>,
+    numbers: &[u32],
+    decoder: &Decoder,
+    cpu: u32,
+    seq: u64,
+) -> ArbitraryResult<Record> {
+    let ts_ns: u64 = u.arbitrary()?;
+    // A few threads, so that names repeat.
+    let tid = u.int_in_range(1..=4)?;
+    let pid = if u.ratio(3, 4)? { tid } else { 1 };
+    Ok(if u.ratio(1, 8)? {
+        let kind = match u.int_in_range(0..=2)? {
+            0 => TaskEventKind::Exit {
+                code: u.arbitrary()?,
+            },
+            1 => TaskEventKind::Fork {
+                child_tid: u.int_in_range(1..=8)?,
+                child_pid: u.arbitrary()?,
+            },
+            // The kernel's names end at their first NUL.
+            _ => TaskEventKind::Rename {
+                comm: comm(u)?.into_iter().filter(|&b| b != 0).collect(),
+            },
+        };
+        Record::Task(TaskEvent {
+            cpu,
+            seq,
+            ts_ns,
+            pid,
+            tid,
+            kind,
+        })
+    } else {
+        let nr = match u.int_in_range(0..=15)? {
+            0 => u.arbitrary()?,
+            1 => syscord_common::NO_SYSCALL,
+            _ => *u.choose(numbers)?,
+        };
+        let returned = u.ratio(15, 16)?;
+        let ret = if u.ratio(1, 4)? {
+            -u.int_in_range(1..=4200)?
+        } else {
+            u.arbitrary()?
+        };
+        let mut captures = Vec::new();
+        // Mostly the captures the handler asks for, so its decoding of them runs;
+        // sometimes one of an id it does not have.
+        let specs = decoder.handler(nr).map_or(0, |h| h.captures.len());
+        for id in 0..specs {
+            if u.ratio(3, 4)? {
+                captures.push(capture(u, id as u8)?);
+            }
+        }
+        if u.ratio(1, 16)? {
+            let id = u.int_in_range(specs as u8..=255)?;
+            captures.push(capture(u, id)?);
+        }
+        // Arguments past the last that is not 0 are not in a kernel record; the reader
+        // gives 0 for them.
+        let args: [u64; 6] = u.arbitrary()?;
+        Record::Syscall(SyscallEvent {
+            returned,
+            rule_flags: u32::from(u.arbitrary::<u8>()?),
+            cpu,
+            seq,
+            ts_ns,
+            pid,
+            tid,
+            nr,
+            ret,
+            ret_addr: u.arbitrary()?,
+            args,
+            // The thread's name is in the chunk's names, the same for all its records.
+            comm: format!("t{tid}").into_bytes(),
+            captures,
+            // The entry time is in the record: after 0, at or before the exit.
+            duration_ns: if returned && ts_ns > 0 && u.arbitrary()? {
+                Some(u.int_in_range(0..=ts_ns - 1)?)
+            } else {
+                None
+            },
+        })
     })
 }
 
@@ -265,7 +363,7 @@ fn comm(u: &mut Unstructured<'_>) -> ArbitraryResult<Vec<u8>> {
     Ok(u.bytes(len)?.to_vec())
 }
 
-fn capture(u: &mut Unstructured<'_>, name: String) -> ArbitraryResult<Capture> {
+fn capture(u: &mut Unstructured<'_>, id: u8) -> ArbitraryResult<Capture> {
     let len = u.int_in_range(0..=600)?;
     let bytes = u.bytes(len)?.to_vec();
     let truncated = u.ratio(1, 4)?;
@@ -277,9 +375,9 @@ fn capture(u: &mut Unstructured<'_>, name: String) -> ArbitraryResult<Capture> {
         _ => bytes.len() as u64,
     };
     Ok(Capture {
-        // Records chunks carry names; the reader finds the ids (compared without them).
-        id: None,
-        name,
+        id: Some(id),
+        // The reader names it (see with_captures_as_read).
+        name: String::new(),
         len,
         truncated,
         bytes,

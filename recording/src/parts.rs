@@ -305,7 +305,7 @@ mod tests {
     use syscord_arch::Arch;
 
     use super::*;
-    use crate::format::{Record, SyscallEvent, Writer};
+    use crate::format::{Record, SyscallEvent, Writer, kernel_records};
 
     fn header(part: u64) -> Header {
         Header {
@@ -357,9 +357,8 @@ mod tests {
     /// part cut short, else whether the recording continues after it.
     fn write_part(base: &Path, header: &Header, seqs: std::ops::Range<u64>, end: Option<bool>) {
         let mut w = Writer::new(Vec::new(), header).unwrap();
-        for seq in seqs.clone() {
-            w.push(&event(seq)).unwrap();
-        }
+        let events: Vec<Record> = seqs.clone().map(event).collect();
+        w.write_kernel(&kernel_records::chunk_of(&events)).unwrap();
         let bytes = match end {
             Some(continued) => w
                 .finish(&Summary {
@@ -369,7 +368,7 @@ mod tests {
                     ..Default::default()
                 })
                 .unwrap(),
-            None => w.abandon().unwrap(),
+            None => w.abandon(),
         };
         fs::write(part_path(base, header.part), bytes).unwrap();
     }

@@ -535,7 +535,7 @@ pub fn stats<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{Summary, Writer};
+    use crate::format::{Summary, Writer, kernel_records};
 
     const OPENAT: u32 = 257;
     const READ: u32 = 0;
@@ -564,8 +564,11 @@ mod tests {
 
     fn no_return(nr: u32, ret: i64) -> Record {
         match call(nr, ret, None) {
+            // After `call`'s record, in its CPU's numbers.
             Record::Syscall(e) => Record::Syscall(SyscallEvent {
                 returned: false,
+                seq: 2,
+                ts_ns: 1_100,
                 ..e
             }),
             _ => unreachable!(),
@@ -818,10 +821,9 @@ mod tests {
         ));
         let file = std::fs::File::create(&path).unwrap();
         let mut writer = Writer::new(file, &header()).unwrap();
-        for r in records {
-            writer.push(r).unwrap();
-        }
-        writer.flush_chunk().unwrap();
+        writer
+            .write_kernel(&kernel_records::chunk_of(records))
+            .unwrap();
         if finish {
             writer.finish(&Summary::default()).unwrap();
         }

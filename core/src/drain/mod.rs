@@ -291,7 +291,8 @@ impl Drain {
                 batch.learnt.lost_per_cpu.push((cpu as u32, missing));
             }
             *last = (*last).max(header.seq);
-            if header.kind == record_kind::SYSCALL {
+            if header.kind == record_kind::SYSCALL || header.kind == record_kind::SYSCALL_NO_RETURN
+            {
                 syscalls += 1;
             } else if let Some(names) = names {
                 names.note(&header, &batch.chunk.bytes_from(at)[walked..walked + len]);

@@ -620,6 +620,8 @@ pub mod build {
         RecordHeader, SyscallBody, capture_result, record_kind, syscall_layout,
     };
 
+    use super::{KernelChunk, Record, SyscallEvent, TaskEventKind};
+
     fn bytes_of<T: Copy>(value: &T) -> &[u8] {
         // SAFETY: plain repr(C) structs with explicit padding, viewed as bytes.
         unsafe { std::slice::from_raw_parts((value as *const T).cast(), size_of::<T>()) }
@@ -657,61 +659,150 @@ pub mod build {
         bytes
     }
 
-    /// A capture: its id in the handler, the original length, and the bytes kept.
-    pub struct RawCapture<'a> {
-        pub id: u8,
-        pub orig_len: u64,
-        pub bytes: &'a [u8],
-    }
-
-    /// A syscall record that returned (`returned`) or never did.
-    #[allow(clippy::too_many_arguments)]
-    pub fn syscall(
-        seq: u64,
-        ts_ns: u64,
-        pid: u32,
-        tid: u32,
-        nr: u32,
-        ret: i64,
-        args: &[u64],
-        captures: &[RawCapture<'_>],
-        rule_flags: u16,
-        entered_ns: Option<u64>,
-    ) -> Vec<u8> {
+    /// `event` as the eBPF program writes it. Its CPU is the span's and its thread name
+    /// comes from the chunk's name items, so neither is in the record. It holds the
+    /// arguments up to the last one that is not 0, and each capture under its id.
+    ///
+    /// Panics on what the kernel cannot write: a capture without an id, rule flags beyond
+    /// 8 bits, a duration with no entry time before the record's.
+    pub fn syscall(event: &SyscallEvent) -> Vec<u8> {
         let mut data = Vec::new();
-        for c in captures {
+        for c in &event.captures {
             let header = CaptureHeader {
-                id: c.id,
-                flags: if (c.bytes.len() as u64) < c.orig_len {
+                id: c.id.expect("kernel captures go by id"),
+                flags: if c.truncated {
                     capture_result::TRUNCATED
                 } else {
                     0
                 },
                 _pad: 0,
                 data_len: c.bytes.len() as u32,
-                orig_len: c.orig_len,
+                orig_len: c.len,
             };
             data.extend_from_slice(bytes_of(&header));
-            data.extend_from_slice(c.bytes);
+            data.extend_from_slice(&c.bytes);
             pad(&mut data);
         }
         let body = SyscallBody {
-            nr,
+            nr: event.nr,
             data_len: data.len() as u32,
-            ret,
-            ret_addr: 0x7000_1000,
+            ret: event.ret,
+            ret_addr: event.ret_addr,
         };
-        let mut flags = rule_flags | ((args.len() as u16) << syscall_layout::ARGS_SHIFT);
+        let nargs = event
+            .args
+            .iter()
+            .rposition(|&a| a != 0)
+            .map_or(0, |i| i + 1);
+        let rule_flags = u16::try_from(event.rule_flags)
+            .ok()
+            .filter(|&f| u32::from(f) & !u32::from(super::RULE_FLAGS_MASK) == 0)
+            .expect("rule flags fit in 8 bits");
+        let mut flags = rule_flags | ((nargs as u16) << syscall_layout::ARGS_SHIFT);
         let mut rest = bytes_of(&body).to_vec();
-        if let Some(at) = entered_ns {
+        if let Some(duration) = event.duration_ns {
+            let entered = event
+                .ts_ns
+                .checked_sub(duration)
+                .filter(|&at| at != 0)
+                .expect("a duration that ends at the record's time");
             flags |= syscall_layout::TIMED;
-            rest.extend_from_slice(&at.to_le_bytes());
+            rest.extend_from_slice(&entered.to_le_bytes());
         }
         rest.extend_from_slice(&data);
-        for a in args {
+        for a in &event.args[..nargs] {
             rest.extend_from_slice(&a.to_le_bytes());
         }
-        record(record_kind::SYSCALL, flags, seq, ts_ns, pid, tid, &rest)
+        let kind = if event.returned {
+            record_kind::SYSCALL
+        } else {
+            record_kind::SYSCALL_NO_RETURN
+        };
+        record(
+            kind,
+            flags,
+            event.seq,
+            event.ts_ns,
+            event.pid,
+            event.tid,
+            &rest,
+        )
+    }
+
+    /// A returned syscall of no arguments, captures or duration: the rest of a
+    /// `SyscallEvent` that tests fill in with `..`.
+    pub fn call(seq: u64, ts_ns: u64, pid: u32, tid: u32, nr: u32, ret: i64) -> SyscallEvent {
+        SyscallEvent {
+            returned: true,
+            rule_flags: 0,
+            cpu: 0,
+            seq,
+            ts_ns,
+            pid,
+            tid,
+            nr,
+            ret,
+            ret_addr: 0x7000_1000,
+            args: [0; 6],
+            comm: Vec::new(),
+            captures: Vec::new(),
+            duration_ns: None,
+        }
+    }
+
+    /// `records` as one kernel chunk: each CPU's records as one span, in the order given
+    /// (which must be sequence order), and each thread's name, from its first syscall
+    /// record, before them. Losses are gaps in the sequence numbers, so `records` has none;
+    /// an exec needs its path and argv, so `records` has none either.
+    pub fn chunk_of(records: &[Record]) -> KernelChunk {
+        let mut chunk = KernelChunk::default();
+        let mut named = std::collections::BTreeSet::new();
+        let mut spans: std::collections::BTreeMap<u32, Vec<Vec<u8>>> = Default::default();
+        for record in records {
+            let (cpu, bytes) = match record {
+                Record::Syscall(e) => {
+                    if named.insert(e.tid) {
+                        chunk.push_name(e.pid, e.tid, &e.comm);
+                    }
+                    (e.cpu, syscall(e))
+                }
+                Record::Task(t) => (
+                    t.cpu,
+                    match &t.kind {
+                        TaskEventKind::Exit { code } => exit(t.seq, t.ts_ns, t.pid, t.tid, *code),
+                        TaskEventKind::Fork {
+                            child_tid,
+                            child_pid,
+                        } => fork(t.seq, t.ts_ns, t.pid, t.tid, *child_pid, *child_tid),
+                        TaskEventKind::Rename { comm } => {
+                            rename(t.seq, t.ts_ns, t.pid, t.tid, comm)
+                        }
+                        TaskEventKind::Exec { .. } => panic!("an exec needs build::exec"),
+                    },
+                ),
+                Record::Lost { .. } => panic!("losses are gaps in the sequence numbers"),
+            };
+            spans.entry(cpu).or_default().push(bytes);
+        }
+        for (cpu, records) in spans {
+            span(&mut chunk, cpu, &records);
+        }
+        chunk
+    }
+
+    /// Appends `records` (built here, in sequence order) to `chunk` as one span of `cpu`.
+    pub fn span(chunk: &mut KernelChunk, cpu: u32, records: &[Vec<u8>]) {
+        let at = chunk.open_span(cpu);
+        let bytes = records.concat();
+        chunk.extend(&bytes);
+        let syscalls = records
+            .iter()
+            .filter(|r| {
+                let kind = u16::from_le_bytes([r[4], r[5]]);
+                kind == record_kind::SYSCALL || kind == record_kind::SYSCALL_NO_RETURN
+            })
+            .count();
+        chunk.close_span(at, bytes.len(), records.len() as u32, syscalls as u64);
     }
 
     pub fn fork(
@@ -781,16 +872,25 @@ mod tests {
             chunk.push_name(*pid, *tid, comm);
         }
         for (cpu, records) in spans {
-            let at = chunk.open_span(*cpu);
-            let bytes: Vec<u8> = records.concat();
-            chunk.extend(&bytes);
-            let syscalls = records
-                .iter()
-                .filter(|r| u16::from_le_bytes([r[4], r[5]]) == record_kind::SYSCALL)
-                .count();
-            chunk.close_span(at, bytes.len(), records.len() as u32, syscalls as u64);
+            span(&mut chunk, *cpu, records);
         }
         chunk
+    }
+
+    /// Capture `id`, all of `bytes` kept.
+    fn kept(id: u8, bytes: &[u8]) -> Capture {
+        Capture {
+            id: Some(id),
+            name: String::new(),
+            len: bytes.len() as u64,
+            truncated: false,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    /// getppid of thread `tid` of process 7, returning 1.
+    fn getppid(seq: u64, ts_ns: u64, tid: u32) -> Vec<u8> {
+        syscall(&call(seq, ts_ns, 7, tid, GETPPID, 1))
     }
 
     /// The records of `chunk` (which has no watermark), and with them all held ones.
@@ -811,41 +911,20 @@ mod tests {
         let mut d = KernelDecoder::from_parts(Arch::X86_64, 2, true, BTreeMap::new());
         // A pass: CPU 0 up to 100, CPU 1 up to 300, everything before 200 is in.
         let mut first = chunk(
-            &[
-                (
-                    0,
-                    vec![syscall(1, 100, 7, 7, GETPPID, 1, &[], &[], 0, None)],
-                ),
-                (
-                    1,
-                    vec![syscall(1, 300, 7, 8, GETPPID, 1, &[], &[], 0, None)],
-                ),
-            ],
+            &[(0, vec![getppid(1, 100, 7)]), (1, vec![getppid(1, 300, 8)])],
             &[(7, 7, b"a"), (7, 8, b"b")],
         );
         first.push_watermark(200);
         let out = d.decode(first.raw(), first.records()).unwrap();
         assert_eq!(times(&out), [100]);
         // The next pass brings CPU 0's record of 250, older than CPU 1's held one.
-        let mut second = chunk(
-            &[(
-                0,
-                vec![syscall(2, 250, 7, 7, GETPPID, 1, &[], &[], 0, None)],
-            )],
-            &[],
-        );
+        let mut second = chunk(&[(0, vec![getppid(2, 250, 7)])], &[]);
         second.push_watermark(400);
         let out = d.decode(second.raw(), second.records()).unwrap();
         assert_eq!(times(&out), [250, 300]);
         assert!(d.flush().unwrap().is_empty());
         // Without a watermark, records wait for the end.
-        let third = chunk(
-            &[(
-                1,
-                vec![syscall(2, 500, 7, 8, GETPPID, 1, &[], &[], 0, None)],
-            )],
-            &[],
-        );
+        let third = chunk(&[(1, vec![getppid(2, 500, 8)])], &[]);
         assert!(d.decode(third.raw(), third.records()).unwrap().is_empty());
         assert_eq!(times(&d.flush().unwrap()), [500]);
     }
@@ -858,15 +937,12 @@ mod tests {
                 (
                     0,
                     vec![
-                        syscall(1, 100, 7, 7, GETPPID, 1, &[], &[], 0, None),
+                        getppid(1, 100, 7),
                         // 2 and 3 were lost on CPU 0.
-                        syscall(4, 300, 7, 7, GETPPID, 1, &[], &[], 0, None),
+                        getppid(4, 300, 7),
                     ],
                 ),
-                (
-                    1,
-                    vec![syscall(1, 200, 7, 8, GETPPID, 1, &[], &[], 0, None)],
-                ),
+                (1, vec![getppid(1, 200, 8)]),
             ],
             &[(7, 7, b"main"), (7, 8, b"worker")],
         );
@@ -921,22 +997,12 @@ mod tests {
         let c = chunk(
             &[(
                 0,
-                vec![syscall(
-                    1,
-                    1_000,
-                    7,
-                    7,
-                    READ,
-                    3,
-                    &[3, 0x1000, 4096],
-                    &[RawCapture {
-                        id: 0,
-                        orig_len: 3,
-                        bytes: b"abc",
-                    }],
-                    0,
-                    Some(400),
-                )],
+                vec![syscall(&SyscallEvent {
+                    args: [3, 0x1000, 4096, 0, 0, 0],
+                    captures: vec![kept(0, b"abc")],
+                    duration_ns: Some(600),
+                    ..call(1, 1_000, 7, 7, READ, 3)
+                })],
             )],
             &[],
         );
@@ -960,23 +1026,11 @@ mod tests {
     fn capture_ids_mean_what_the_recorders_names_say() {
         let names = BTreeMap::from([(READ, vec!["before".to_owned(), "buf".to_owned()])]);
         let mut d = KernelDecoder::from_parts(Arch::X86_64, 1, true, names);
-        let capture = |id| RawCapture {
-            id,
-            orig_len: 1,
-            bytes: b"x",
-        };
-        let read = syscall(
-            1,
-            1_000,
-            7,
-            7,
-            READ,
-            1,
-            &[3, 0x1000, 1],
-            &[capture(0), capture(1)],
-            0,
-            None,
-        );
+        let read = syscall(&SyscallEvent {
+            args: [3, 0x1000, 1, 0, 0, 0],
+            captures: vec![kept(0, b"x"), kept(1, b"x")],
+            ..call(1, 1_000, 7, 7, READ, 1)
+        });
         let records = decode(&mut d, &chunk(&[(0, vec![read])], &[]));
         let Record::Syscall(e) = &records[0] else {
             panic!("{records:?}")
@@ -994,10 +1048,13 @@ mod tests {
                 0,
                 vec![
                     exec(1, 10, 7, 7, b"/bin/ls", b"ls\0-l\0"),
-                    syscall(2, 11, 7, 7, EXECVE, 0, &[0, 0, 0], &[], 2, None),
+                    syscall(&SyscallEvent {
+                        rule_flags: rule_flags::EXEC,
+                        ..call(2, 11, 7, 7, EXECVE, 0)
+                    }),
                     fork(3, 12, 7, 7, 9, 9),
                     rename(4, 13, 7, 7, b"renamed"),
-                    syscall(5, 14, 7, 7, GETPPID, 1, &[], &[], 0, None),
+                    getppid(5, 14, 7),
                     exit(6, 15, 7, 7, 0),
                 ],
             )],
@@ -1031,13 +1088,7 @@ mod tests {
     #[test]
     fn a_recording_read_from_a_later_part_has_no_gap_at_its_start() {
         let mut d = KernelDecoder::from_parts(Arch::X86_64, 1, false, BTreeMap::new());
-        let c = chunk(
-            &[(
-                0,
-                vec![syscall(500, 10, 7, 7, GETPPID, 1, &[], &[], 0, None)],
-            )],
-            &[],
-        );
+        let c = chunk(&[(0, vec![getppid(500, 10, 7)])], &[]);
         let records = decode(&mut d, &c);
         assert_eq!(records.len(), 1, "{records:?}");
     }
@@ -1049,7 +1100,10 @@ mod tests {
             &[(
                 1,
                 vec![
-                    syscall(1, 10, 7, 7, READ, 3, &[3, 0, 9], &[], 0, None),
+                    syscall(&SyscallEvent {
+                        args: [3, 0, 9, 0, 0, 0],
+                        ..call(1, 10, 7, 7, READ, 3)
+                    }),
                     exit(2, 11, 7, 7, 0),
                 ],
             )],

@@ -9,8 +9,10 @@ use super::{
     MAX_CHUNK_RAW_LEN, MAX_HEADER_LEN, READABLE_VERSIONS, Summary,
     kernel::KernelDecoder,
     record::{Decoder, Record},
-    writer::CHUNK_TARGET,
 };
+
+/// Bytes reserved for a chunk before its bytes are read, at most.
+const RESERVE_MAX: usize = 1 << 20;
 
 /// A decoded chunk.
 #[derive(Debug)]
@@ -178,7 +180,7 @@ impl<R: Read> Reader<R> {
         }
         // Grown as the bytes arrive rather than allocated from the length: a cut file whose
         // last chunk head is damaged must not cost the largest chunk's memory.
-        let mut stored = Vec::with_capacity((stored_len as usize).min(CHUNK_TARGET));
+        let mut stored = Vec::with_capacity((stored_len as usize).min(RESERVE_MAX));
         (&mut self.input)
             .take(u64::from(stored_len))
             .read_to_end(&mut stored)?;
@@ -265,7 +267,9 @@ mod tests {
     use syscord_arch::Arch;
 
     use super::*;
-    use crate::format::{Capture, Record, SyscallEvent, Writer};
+    use crate::format::{
+        KernelChunk, Record, SyscallEvent, TaskEvent, TaskEventKind, Writer, kernel_records,
+    };
 
     fn header() -> Header {
         Header {
@@ -306,11 +310,9 @@ mod tests {
 
     fn recording(n: u64, finish: bool) -> Vec<u8> {
         let mut w = Writer::new(Vec::new(), &header()).unwrap();
-        for i in 0..n {
-            w.push(&event(i)).unwrap();
-            if i % 1000 == 999 {
-                w.flush_chunk().unwrap();
-            }
+        let events: Vec<Record> = (0..n).map(event).collect();
+        for part in events.chunks(1000) {
+            w.write_kernel(&kernel_records::chunk_of(part)).unwrap();
         }
         if finish {
             w.finish(&Summary {
@@ -320,7 +322,7 @@ mod tests {
             })
             .unwrap()
         } else {
-            w.abandon().unwrap()
+            w.abandon()
         }
     }
 
@@ -351,32 +353,86 @@ mod tests {
         assert_eq!(summary.unwrap().records, 2500);
     }
 
-    /// Records chunks name their captures; the reader gives each the id its handler has
-    /// (the decoders go by id), and none to a name the handler lacks.
+    /// A file that a version 1 syscord wrote, of records chunks (see record.rs): a
+    /// recording of `sh -c 'cat /tmp/syscord-v1-input > /dev/null; exit 3'`, the input
+    /// holding "syscord version 1\n".
     #[test]
-    fn named_captures_get_their_handlers_ids() {
-        let capture = |name: &str| Capture {
-            id: None,
-            name: name.into(),
-            len: 2,
-            truncated: false,
-            bytes: b"hi".to_vec(),
+    fn a_version_1_recording_still_reads() {
+        let file: &[u8] = include_bytes!("../../tests/data/version-1.rec");
+        assert_eq!(
+            u16::from_le_bytes([file[8], file[9]]),
+            1,
+            "a version 1 file"
+        );
+        let (header, records, summary, err) = read_all(file);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(header.arch, Arch::X86_64);
+        assert_eq!(
+            header.command,
+            ["sh", "-c", "cat /tmp/syscord-v1-input > /dev/null; exit 3"]
+        );
+        let summary = summary.expect("an end chunk");
+        assert_eq!(summary.exit_status, Some(3));
+        let syscalls: Vec<&SyscallEvent> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Syscall(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(syscalls.len() as u64, summary.records);
+        // Nothing lost: each CPU's numbers run from 1 without a hole.
+        let mut seqs = vec![Vec::new(); header.cpus as usize];
+        for r in &records {
+            match r {
+                Record::Syscall(e) => seqs[e.cpu as usize].push(e.seq),
+                Record::Task(t) => seqs[t.cpu as usize].push(t.seq),
+                Record::Lost { .. } => panic!("a loss in {r:?}"),
+            }
+        }
+        for cpu in &mut seqs {
+            cpu.sort_unstable();
+            assert_eq!(*cpu, (1..=cpu.len() as u64).collect::<Vec<_>>());
+        }
+        // cat's read of its input, its capture named in the file and given its id.
+        let read = syscalls
+            .iter()
+            .find(|e| e.comm == b"cat" && e.nr == 0 && e.ret == 18)
+            .expect("cat's read");
+        assert_eq!(read.captures.len(), 1);
+        assert_eq!(read.captures[0].name, "buf");
+        assert_eq!(read.captures[0].id, Some(0));
+        assert_eq!(read.captures[0].bytes, b"syscord version 1\n");
+        // The exec of cat, with the path and argv its caller passed.
+        let execve = syscalls
+            .iter()
+            .find(|e| e.comm == b"cat" && e.nr == 59)
+            .expect("cat's execve");
+        let capture = |name: &str| {
+            let c = execve.captures.iter().find(|c| c.name == name).unwrap();
+            super::super::c_string(&c.bytes)
         };
-        let Record::Syscall(mut read) = event(0) else {
-            unreachable!()
-        };
-        read.nr = 63; // read on arm64: its one capture is "buf"
-        read.captures = vec![capture("nosuch"), capture("buf")];
-        let mut w = Writer::new(Vec::new(), &header()).unwrap();
-        w.push(&Record::Syscall(read)).unwrap();
-        let bytes = w.abandon().unwrap();
-        let (_, records, _, err) = read_all(&bytes);
-        assert!(err.is_none());
-        let Record::Syscall(e) = &records[0] else {
-            panic!("{records:?}")
-        };
-        let ids: Vec<Option<u8>> = e.captures.iter().map(|c| c.id).collect();
-        assert_eq!(ids, [None, Some(0)]);
+        assert_eq!(capture("filename"), b"/usr/bin/cat");
+        assert_eq!(capture("argv"), b"cat");
+        let exits: Vec<u32> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Task(TaskEvent {
+                    kind: TaskEventKind::Exit { code },
+                    ..
+                }) => Some(*code),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(exits, [0, 3 << 8]);
+        let mut text = Vec::new();
+        crate::dump::dump_from(file, crate::dump::DumpFormat::Text, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains(r#"cat read(3, "syscord version 1\n", 131072) = 18"#),
+            "{text}"
+        );
+        assert!(text.contains("+++ exited with 3 +++"), "{text}");
     }
 
     #[test]
@@ -510,7 +566,6 @@ mod tests {
 
     #[test]
     fn records_waiting_for_a_watermark_come_out_at_the_end_of_a_part() {
-        use crate::format::{KernelChunk, kernel_records};
         let mut chunk = KernelChunk::default();
         let at = chunk.open_span(0);
         let record = kernel_records::exit(1, 10_000, 7, 7, 0);
@@ -547,7 +602,6 @@ mod tests {
 
     #[test]
     fn records_waiting_for_a_watermark_come_out_before_the_damage_after_them() {
-        use crate::format::{KernelChunk, kernel_records};
         let mut chunk = KernelChunk::default();
         let at = chunk.open_span(0);
         let record = kernel_records::exit(1, 10_000, 7, 7, 0);
@@ -556,7 +610,7 @@ mod tests {
         let mut w = Writer::new(Vec::new(), &header()).unwrap();
         w.write_kernel(&chunk).unwrap();
         w.write_kernel(&chunk).unwrap();
-        let file = w.abandon().unwrap();
+        let file = w.abandon();
         // Cut inside the second chunk: the first one's record had no watermark yet.
         let second = file.len() - 8;
         let mut reader = Reader::new(&file[..second]).unwrap();

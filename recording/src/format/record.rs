@@ -1,7 +1,8 @@
-//! Records and their compact encoding inside a chunk.
+//! The records a reader hands out, and the records chunks of version 1 files, which held
+//! them encoded (the recorder now writes kernel chunks; see `kernel.rs`).
 //!
-//! Integers are varints; timestamps are deltas from the previous record of the same chunk, so
-//! a chunk decodes on its own. Layout of one record:
+//! In a records chunk, integers are varints; timestamps are deltas from the previous record
+//! of the same chunk, so a chunk decodes on its own. Layout of one record:
 //!
 //! ```text
 //! syscall := tag(1 = returned | 2 = never returned | 8 = returned, timed) rule_flags cpu seq
@@ -19,10 +20,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{
-    FormatError,
-    varint::{Cursor, Scratch, put_i64, put_u64},
-};
+use super::{FormatError, varint::Cursor};
 
 const TAG_RETURNED: u8 = 1;
 const TAG_NO_RETURN: u8 = 2;
@@ -130,124 +128,6 @@ pub enum TaskEventKind {
     Exec { old_tid: u32 },
     /// The thread got a new name.
     Rename { comm: Vec<u8> },
-}
-
-/// Encodes records of one chunk.
-#[derive(Default)]
-pub(crate) struct Encoder {
-    prev_ts: u64,
-    /// Last comm written per thread in this chunk.
-    comms: FxHashMap<u32, Vec<u8>>,
-}
-
-impl Encoder {
-    pub(crate) fn encode(&mut self, record: &Record, out: &mut Vec<u8>) {
-        match record {
-            Record::Syscall(e) => self.encode_syscall(e, out),
-            Record::Lost {
-                cpu,
-                first_seq,
-                count,
-                ts_ns,
-            } => {
-                out.push(TAG_LOST);
-                put_u64(out, u64::from(*cpu));
-                put_u64(out, *first_seq);
-                put_u64(out, *count);
-                self.put_ts(out, *ts_ns);
-            }
-            Record::Task(e) => {
-                out.push(match e.kind {
-                    TaskEventKind::Exit { .. } => TAG_EXIT,
-                    TaskEventKind::Fork { .. } => TAG_FORK,
-                    TaskEventKind::Exec { .. } => TAG_EXEC,
-                    TaskEventKind::Rename { .. } => TAG_RENAME,
-                });
-                put_u64(out, u64::from(e.cpu));
-                put_u64(out, e.seq);
-                self.put_ts(out, e.ts_ns);
-                put_u64(out, u64::from(e.pid));
-                put_u64(out, u64::from(e.tid));
-                match &e.kind {
-                    TaskEventKind::Exit { code } => put_u64(out, u64::from(*code)),
-                    TaskEventKind::Fork {
-                        child_tid,
-                        child_pid,
-                    } => {
-                        put_u64(out, u64::from(*child_tid));
-                        put_u64(out, u64::from(*child_pid));
-                    }
-                    TaskEventKind::Exec { old_tid } => put_u64(out, u64::from(*old_tid)),
-                    TaskEventKind::Rename { comm } => put_short_bytes(out, comm),
-                }
-            }
-        }
-    }
-
-    fn encode_syscall(&mut self, e: &SyscallEvent, out: &mut Vec<u8>) {
-        // A tag and 16 varints, 136 bytes at most: fits the scratch buffer.
-        let mut fixed = Scratch::new();
-        let duration = e.duration_ns.filter(|_| e.returned);
-        fixed.u8(match (e.returned, duration) {
-            (true, Some(_)) => TAG_RETURNED_TIMED,
-            (true, None) => TAG_RETURNED,
-            (false, _) => TAG_NO_RETURN,
-        });
-        fixed.u64(u64::from(e.rule_flags));
-        fixed.u64(u64::from(e.cpu));
-        fixed.u64(e.seq);
-        fixed.i64(e.ts_ns.wrapping_sub(self.prev_ts) as i64);
-        self.prev_ts = e.ts_ns;
-        if let Some(d) = duration {
-            fixed.u64(d);
-        }
-        fixed.u64(u64::from(e.pid));
-        fixed.u64(u64::from(e.tid));
-        fixed.u64(u64::from(e.nr));
-        fixed.i64(e.ret);
-        fixed.u64(e.ret_addr);
-        for a in e.args {
-            fixed.u64(a);
-        }
-        out.extend_from_slice(fixed.as_slice());
-        let comm = &e.comm[..e.comm.len().min(COMM_SAME as usize - 1)];
-        match self.comms.get_mut(&e.tid) {
-            Some(previous) if previous.as_slice() == comm => out.push(COMM_SAME),
-            previous => {
-                out.push(comm.len() as u8);
-                out.extend_from_slice(comm);
-                match previous {
-                    Some(previous) => {
-                        previous.clear();
-                        previous.extend_from_slice(comm);
-                    }
-                    None => {
-                        self.comms.insert(e.tid, comm.to_vec());
-                    }
-                }
-            }
-        }
-        put_u64(out, e.captures.len() as u64);
-        for c in &e.captures {
-            put_short_bytes(out, c.name.as_bytes());
-            put_u64(out, c.len);
-            out.push(if c.truncated { CAPTURE_TRUNCATED } else { 0 });
-            put_u64(out, c.bytes.len() as u64);
-            out.extend_from_slice(&c.bytes);
-        }
-    }
-
-    fn put_ts(&mut self, out: &mut Vec<u8>, ts: u64) {
-        put_i64(out, ts.wrapping_sub(self.prev_ts) as i64);
-        self.prev_ts = ts;
-    }
-}
-
-/// At most 255 bytes (comm, capture names).
-fn put_short_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    let len = bytes.len().min(255);
-    out.push(len as u8);
-    out.extend_from_slice(&bytes[..len]);
 }
 
 /// Decodes the records of one chunk, in order.
@@ -419,125 +299,28 @@ impl Iterator for Decoder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::{
+        CHUNK_RECORDS,
+        varint::{put_i64, put_u64},
+    };
 
-    fn sample(ts: u64) -> SyscallEvent {
-        SyscallEvent {
-            returned: true,
-            rule_flags: 0,
-            cpu: 1,
-            seq: 42,
-            ts_ns: ts,
-            pid: 100,
-            tid: 101,
-            nr: 257,
-            ret: -2,
-            ret_addr: 0x7f00_0000_1234,
-            args: [u64::MAX - 99, 0x5555_0000, 0x80000, 0, 0, 0],
-            comm: b"ls".to_vec(),
-            captures: vec![Capture {
-                id: None,
-                name: "path".into(),
-                len: 300,
-                truncated: true,
-                bytes: vec![b'a'; 256],
-            }],
-            duration_ns: None,
+    /// The records chunks, decompressed, of a recording that a version 1 syscord made of
+    /// `sh -c 'cat /tmp/syscord-v1-input > /dev/null; exit 3'` (its framing as in mod.rs).
+    fn version_1_chunks() -> Vec<Vec<u8>> {
+        let file: &[u8] = include_bytes!("../../tests/data/version-1.rec");
+        let word = |at: usize| u32::from_le_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+        let mut at = 16 + word(12) + 4;
+        let mut chunks = Vec::new();
+        while at < file.len() {
+            let (kind, raw_len, stored_len) = (file[at + 4], word(at + 8), word(at + 12));
+            let stored = &file[at + 24..at + 24 + stored_len];
+            if kind == CHUNK_RECORDS {
+                chunks.push(zstd::bulk::decompress(stored, raw_len).unwrap());
+            }
+            at += 24 + stored_len;
         }
-    }
-
-    #[test]
-    fn records_round_trip() {
-        let records = vec![
-            Record::Syscall(sample(1_000)),
-            Record::Lost {
-                cpu: 0,
-                first_seq: 7,
-                count: 3,
-                ts_ns: 950,
-            },
-            Record::Syscall(sample(900)), // time may go backwards across CPUs
-            Record::Task(TaskEvent {
-                cpu: 1,
-                seq: 43,
-                ts_ns: 2000,
-                pid: 100,
-                tid: 101,
-                kind: TaskEventKind::Exit { code: 256 },
-            }),
-            Record::Task(TaskEvent {
-                cpu: 0,
-                seq: 8,
-                ts_ns: 2001,
-                pid: 100,
-                tid: 100,
-                kind: TaskEventKind::Fork {
-                    child_tid: 102,
-                    child_pid: 102,
-                },
-            }),
-            Record::Task(TaskEvent {
-                cpu: 0,
-                seq: 9,
-                ts_ns: 2002,
-                pid: 100,
-                tid: 100,
-                kind: TaskEventKind::Exec { old_tid: 101 },
-            }),
-            Record::Task(TaskEvent {
-                cpu: 0,
-                seq: 10,
-                ts_ns: 2003,
-                pid: 100,
-                tid: 102,
-                kind: TaskEventKind::Rename {
-                    comm: b"worker-1".to_vec(),
-                },
-            }),
-            Record::Syscall(SyscallEvent {
-                comm: b"renamed".to_vec(),
-                ..sample(2100)
-            }),
-            Record::Syscall(SyscallEvent {
-                duration_ns: Some(12_345),
-                ..sample(2200)
-            }),
-        ];
-        let mut enc = Encoder::default();
-        let mut buf = Vec::new();
-        for r in &records {
-            enc.encode(r, &mut buf);
-        }
-        let decoded: Vec<Record> = Decoder::new(&buf).map(Result::unwrap).collect();
-        assert_eq!(decoded, records);
-    }
-
-    /// The fixed part of a syscall record goes through a stack buffer: its largest form
-    /// (every varint at its longest, a duration) must fit, and decode unchanged.
-    #[test]
-    fn the_largest_syscall_record_round_trips() {
-        let largest = Record::Syscall(SyscallEvent {
-            returned: true,
-            rule_flags: u32::MAX,
-            cpu: u32::MAX,
-            seq: u64::MAX,
-            // The delta from 0 is i64::MIN: ten bytes.
-            ts_ns: 1 << 63,
-            pid: u32::MAX,
-            tid: u32::MAX,
-            nr: u32::MAX,
-            ret: i64::MIN,
-            ret_addr: u64::MAX,
-            args: [u64::MAX; 6],
-            comm: vec![b'c'; 254],
-            captures: vec![],
-            duration_ns: Some(u64::MAX),
-        });
-        let mut buf = Vec::new();
-        Encoder::default().encode(&largest, &mut buf);
-        // Tag, 16 varints (5 of 5 bytes, 11 of 10), the name and the capture count.
-        assert_eq!(buf.len(), 1 + 5 * 5 + 11 * 10 + (1 + 254) + 1);
-        let decoded: Vec<Record> = Decoder::new(&buf).map(Result::unwrap).collect();
-        assert_eq!(decoded, [largest]);
+        assert!(!chunks.is_empty());
+        chunks
     }
 
     /// Found by fuzzing: `dump` shows a loss as `first_seq..=first_seq + count - 1`, which
@@ -545,16 +328,11 @@ mod tests {
     #[test]
     fn impossible_loss_ranges_are_corrupt() {
         let lost = |first_seq, count| {
-            let mut buf = Vec::new();
-            Encoder::default().encode(
-                &Record::Lost {
-                    cpu: 0,
-                    first_seq,
-                    count,
-                    ts_ns: 1,
-                },
-                &mut buf,
-            );
+            let mut buf = vec![TAG_LOST];
+            for v in [0, first_seq, count] {
+                put_u64(&mut buf, v);
+            }
+            put_i64(&mut buf, 1);
             Decoder::new(&buf).next().expect("one record")
         };
         assert!(lost(0, 0).is_err(), "empty range");
@@ -564,16 +342,23 @@ mod tests {
         assert!(lost(u64::MAX - 1, 1).is_ok());
     }
 
+    /// A chunk cut anywhere gives the records before the cut, then an error or the end:
+    /// never a record that was not in the chunk.
     #[test]
-    fn every_truncation_is_an_error_not_a_panic() {
-        let mut buf = Vec::new();
-        Encoder::default().encode(&Record::Syscall(sample(5)), &mut buf);
-        for cut in 1..buf.len() {
-            let results: Vec<_> = Decoder::new(&buf[..cut]).collect();
-            assert!(
-                results.iter().any(Result::is_err),
-                "cut at {cut} decoded cleanly"
-            );
+    fn a_cut_chunk_gives_its_first_records_and_nothing_else() {
+        for raw in version_1_chunks() {
+            let whole: Vec<Record> = Decoder::new(&raw).map(Result::unwrap).collect();
+            for cut in 0..raw.len() {
+                let mut cut_records = Vec::new();
+                for record in Decoder::new(&raw[..cut]) {
+                    match record {
+                        Ok(r) => cut_records.push(r),
+                        Err(_) => break,
+                    }
+                }
+                assert!(cut_records.len() < whole.len(), "cut at {cut}");
+                assert_eq!(cut_records, whole[..cut_records.len()], "cut at {cut}");
+            }
         }
     }
 }

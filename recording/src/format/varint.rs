@@ -1,63 +1,7 @@
-//! LEB128 varints and zigzag: small numbers (deltas, fds, short lengths) take one byte.
+//! LEB128 varints and zigzag, as version 1 records chunks hold them: small numbers (deltas,
+//! fds, short lengths) take one byte.
 
 use super::FormatError;
-
-pub(crate) fn put_u64(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
-    put_u64(out, ((v << 1) ^ (v >> 63)) as u64);
-}
-
-/// Varints gathered in a buffer on the stack, then appended at once: pushing to a Vec byte
-/// by byte checks its capacity and stores its length for every byte, which was most of what
-/// encoding a record cost.
-pub(crate) struct Scratch {
-    bytes: [u8; Scratch::CAPACITY],
-    len: usize,
-}
-
-impl Scratch {
-    /// Room for a syscall record's tag and fixed fields (136 bytes at most).
-    pub(crate) const CAPACITY: usize = 160;
-
-    pub(crate) fn new() -> Self {
-        Scratch {
-            bytes: [0; Self::CAPACITY],
-            len: 0,
-        }
-    }
-
-    pub(crate) fn u8(&mut self, v: u8) {
-        self.bytes[self.len] = v;
-        self.len += 1;
-    }
-
-    pub(crate) fn u64(&mut self, mut v: u64) {
-        // The length in a local: kept in the struct, it was stored and reloaded per byte.
-        let mut len = self.len;
-        while v >= 0x80 {
-            self.bytes[len] = (v as u8) | 0x80;
-            len += 1;
-            v >>= 7;
-        }
-        self.bytes[len] = v as u8;
-        self.len = len + 1;
-    }
-
-    pub(crate) fn i64(&mut self, v: i64) {
-        self.u64(((v << 1) ^ (v >> 63)) as u64);
-    }
-
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
 
 /// A bounds-checked reader over one decoded chunk.
 pub(crate) struct Cursor<'a> {
@@ -115,6 +59,21 @@ impl<'a> Cursor<'a> {
         self.pos = end;
         Ok(s)
     }
+}
+
+/// The other direction, for tests that write version 1 bytes.
+#[cfg(test)]
+pub(crate) fn put_u64(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+#[cfg(test)]
+pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
+    put_u64(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
 #[cfg(test)]

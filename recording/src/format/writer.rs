@@ -1,23 +1,17 @@
 use std::io::{self, Write};
 
 use super::{
-    CHUNK_END, CHUNK_KERNEL, CHUNK_MAGIC, CHUNK_RECORDS, FORMAT_VERSION, Header, MAGIC, Summary,
+    CHUNK_END, CHUNK_KERNEL, CHUNK_MAGIC, FORMAT_VERSION, Header, MAGIC, Summary,
     kernel::KernelChunk,
-    record::{Encoder, Record},
 };
 
-/// Uncompressed bytes gathered before a chunk is compressed and written.
-pub(crate) const CHUNK_TARGET: usize = 1 << 20;
-
-/// zstd level of encoded records chunks.
+/// zstd level of the chunks the writer compresses itself.
 const ZSTD_LEVEL: i32 = 1;
 
-/// Writes a recording: the header at once, then a chunk whenever enough records gathered.
+/// Writes a recording: the header at once, then each kernel chunk as it comes, then the end
+/// chunk.
 pub struct Writer<W: Write> {
     out: W,
-    encoder: Encoder,
-    raw: Vec<u8>,
-    count: u32,
     records: u64,
     bytes_written: u64,
     compressor: zstd::bulk::Compressor<'static>,
@@ -37,28 +31,13 @@ impl<W: Write> Writer<W> {
         out.flush()?;
         Ok(Writer {
             out,
-            encoder: Encoder::default(),
-            raw: Vec::with_capacity(CHUNK_TARGET + 4096),
-            count: 0,
             records: 0,
             bytes_written: head.len() as u64,
             compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
         })
     }
 
-    pub fn push(&mut self, record: &Record) -> io::Result<()> {
-        self.encoder.encode(record, &mut self.raw);
-        self.count += 1;
-        if matches!(record, Record::Syscall(_)) {
-            self.records += 1;
-        }
-        if self.raw.len() >= CHUNK_TARGET {
-            self.flush_chunk()?;
-        }
-        Ok(())
-    }
-
-    /// Syscall records pushed so far.
+    /// Syscall records written so far.
     pub fn records(&self) -> u64 {
         self.records
     }
@@ -78,8 +57,6 @@ impl<W: Write> Writer<W> {
         if chunk.is_empty() {
             return Ok(());
         }
-        // Records pushed here and kernel records do not mix within a chunk.
-        self.flush_chunk()?;
         self.write_stored(CHUNK_KERNEL, chunk.raw().len(), stored, chunk.records())?;
         self.records += chunk.syscalls();
         Ok(())
@@ -93,25 +70,6 @@ impl<W: Write> Writer<W> {
     /// Bytes in the file so far (header and complete chunks).
     pub fn bytes_written(&self) -> u64 {
         self.bytes_written
-    }
-
-    /// Compresses and writes the records gathered so far as one chunk.
-    pub fn flush_chunk(&mut self) -> io::Result<()> {
-        if self.count == 0 {
-            return Ok(());
-        }
-        self.write_chunk(CHUNK_RECORDS, self.count)?;
-        self.count = 0;
-        // Each chunk decodes on its own.
-        self.encoder = Encoder::default();
-        Ok(())
-    }
-
-    fn write_chunk(&mut self, kind: u8, count: u32) -> io::Result<()> {
-        let stored = self.compressor.compress(&self.raw)?;
-        self.write_stored(kind, self.raw.len(), &stored, count)?;
-        self.raw.clear();
-        Ok(())
     }
 
     fn write_stored(
@@ -139,16 +97,15 @@ impl<W: Write> Writer<W> {
 
     /// What a killed recorder leaves behind: the complete chunks, no end chunk.
     #[cfg(test)]
-    pub(crate) fn abandon(mut self) -> io::Result<W> {
-        self.flush_chunk()?;
-        Ok(self.out)
+    pub(crate) fn abandon(self) -> W {
+        self.out
     }
 
-    /// Writes the last records and the end chunk; returns the output.
+    /// Writes the end chunk; returns the output.
     pub fn finish(mut self, summary: &Summary) -> io::Result<W> {
-        self.flush_chunk()?;
-        self.raw = serde_json::to_vec(summary).map_err(io::Error::other)?;
-        self.write_chunk(CHUNK_END, 0)?;
+        let json = serde_json::to_vec(summary).map_err(io::Error::other)?;
+        let stored = self.compressor.compress(&json)?;
+        self.write_stored(CHUNK_END, json.len(), &stored, 0)?;
         Ok(self.out)
     }
 }
