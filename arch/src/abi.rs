@@ -106,8 +106,10 @@ pub enum Struct {
     RiscvHwprobe,
     /// `struct xattr_args` (the *xattrat calls).
     XattrArgs,
-    /// `struct mnt_id_req` (statmount, listmount), version 0.
+    /// `struct mnt_id_req` (statmount, listmount).
     MntIdReq,
+    /// `struct statmount`, what statmount writes.
+    Statmount,
     /// `struct __aio_sigset` (io_pgetevents).
     AioSigset,
 }
@@ -172,6 +174,7 @@ impl Struct {
         Struct::RiscvHwprobe,
         Struct::XattrArgs,
         Struct::MntIdReq,
+        Struct::Statmount,
         Struct::AioSigset,
     ];
 }
@@ -379,7 +382,7 @@ impl Struct {
             },
             Struct::Stack => uapi!("asm/signal.h", "stack_t", 24,
                 "ss_sp" @ 0: 8, "ss_flags" @ 8: 4, "ss_size" @ 16: 8),
-            Struct::SchedParam => uapi!("linux/sched/types.h", "struct sched_param", 4,
+            Struct::SchedParam => uapi!("sched.h", "struct sched_param", 4,
                 "sched_priority" @ 0: 4),
             // The kernel's user_msghdr is not in a UAPI header; the C library's msghdr has its
             // layout on 64-bit architectures.
@@ -449,25 +452,19 @@ impl Struct {
                         unsigned long f_tinode; char f_fname[6]; char f_fpack[6]; };",
                 },
             },
-            Struct::PerfEventAttr => &Layout {
-                size: 136,
-                fields: fields!("type" @ 0: 4, "size" @ 4: 4, "config" @ 8: 8),
-                c: CSource::Unchecked("PERF_ATTR_SIZE_VER8 (kernel 6.3) is newer than the headers"),
-            },
+            // PERF_ATTR_SIZE_VER8 (kernel 6.3).
+            Struct::PerfEventAttr => uapi!("linux/perf_event.h", "struct perf_event_attr", 136,
+                "type" @ 0: 4, "size" @ 4: 4, "config" @ 8: 8),
             Struct::MountAttr => uapi!("linux/mount.h", "struct mount_attr", 32,
                 "attr_set" @ 0: 8, "attr_clr" @ 8: 8, "propagation" @ 16: 8,
                 "userns_fd" @ 24: 8),
-            Struct::LandlockRulesetAttr => &Layout {
-                size: 24,
-                fields: fields!("handled_access_fs" @ 0: 8),
-                c: CSource::Unchecked("handled_access_net (6.7) and scoped (6.12) are newer"),
-            },
-            Struct::Cachestat => &Layout {
-                size: 40,
-                fields: fields!("nr_cache" @ 0: 8, "nr_dirty" @ 8: 8, "nr_writeback" @ 16: 8,
-                    "nr_evicted" @ 24: 8, "nr_recently_evicted" @ 32: 8),
-                c: CSource::Unchecked("struct cachestat (kernel 6.5) is newer than the headers"),
-            },
+            // With handled_access_net (kernel 6.7) and scoped (6.12).
+            Struct::LandlockRulesetAttr => uapi!("linux/landlock.h",
+                "struct landlock_ruleset_attr", 24,
+                "handled_access_fs" @ 0: 8, "handled_access_net" @ 8: 8, "scoped" @ 16: 8),
+            Struct::Cachestat => uapi!("linux/mman.h", "struct cachestat", 40,
+                "nr_cache" @ 0: 8, "nr_dirty" @ 8: 8, "nr_writeback" @ 16: 8,
+                "nr_evicted" @ 24: 8, "nr_recently_evicted" @ 32: 8),
             Struct::FutexWaitv => uapi!("linux/futex.h", "struct futex_waitv", 24,
                 "val" @ 0: 8, "uaddr" @ 8: 8, "flags" @ 16: 4),
             Struct::KexecSegment => uapi!("linux/kexec.h", "struct kexec_segment", 32,
@@ -489,23 +486,28 @@ impl Struct {
             Struct::LandlockPathBeneathAttr => uapi!("linux/landlock.h",
                 "struct landlock_path_beneath_attr", 12,
                 "allowed_access" @ 0: 8, "parent_fd" @ 8: 4),
+            Struct::RiscvHwprobe if matches!(arch, Arch::Riscv64) => uapi!("asm/hwprobe.h",
+                "struct riscv_hwprobe", 16, "key" @ 0: 8, "value" @ 8: 8),
+            // The same numbers, for decoding on any architecture's reader.
             Struct::RiscvHwprobe => &Layout {
                 size: 16,
                 fields: fields!("key" @ 0: 8, "value" @ 8: 8),
-                c: CSource::Unchecked(
-                    "struct riscv_hwprobe (kernel 6.4) is newer than the headers",
-                ),
+                c: CSource::Unchecked("only riscv64's headers declare struct riscv_hwprobe"),
             },
             Struct::XattrArgs => &Layout {
                 size: 16,
                 fields: fields!("value" @ 0: 8, "size" @ 8: 4, "flags" @ 12: 4),
-                c: CSource::Unchecked("struct xattr_args (kernel 6.13) is newer than the headers"),
+                c: CSource::Unchecked(
+                    "struct xattr_args (kernel 6.13) is newer than Debian's headers (6.12)",
+                ),
             },
-            Struct::MntIdReq => &Layout {
-                size: 24,
-                fields: fields!("size" @ 0: 4, "spare" @ 4: 4, "mnt_id" @ 8: 8, "param" @ 16: 8),
-                c: CSource::Unchecked("struct mnt_id_req (kernel 6.8) is newer than the headers"),
-            },
+            // MNT_ID_REQ_SIZE_VER1 (kernel 6.11); callers say which size they pass.
+            Struct::MntIdReq => uapi!("linux/mount.h", "struct mnt_id_req", 32,
+                "size" @ 0: 4, "mnt_ns_fd" @ 4: 4, "mnt_id" @ 8: 8, "param" @ 16: 8,
+                "mnt_ns_id" @ 24: 8),
+            // The fixed part before the strings; `size` says how much the kernel wrote.
+            Struct::Statmount => uapi!("linux/mount.h", "struct statmount", 512,
+                "size" @ 0: 4, "mask" @ 8: 8, "mnt_id" @ 40: 8, "mnt_parent_id" @ 48: 8),
             // fs/aio.c, kernel-internal.
             Struct::AioSigset => &Layout {
                 size: 16,

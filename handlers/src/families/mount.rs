@@ -6,7 +6,7 @@ use super::prelude::*;
 /// `struct mnt_id_req` (statmount, listmount) starts with its own size.
 const MNT_ID_REQ_SIZE: u16 = Struct::MntIdReq.common_offset("size");
 /// `struct statmount` starts with the size the kernel filled in.
-const STATMOUNT_SIZE: u16 = 0;
+const STATMOUNT_SIZE: u16 = Struct::Statmount.common_offset("size");
 
 const FSOPEN_FLAGS: Names = &[(1, "FSOPEN_CLOEXEC")];
 
