@@ -4,11 +4,78 @@
 //! the eBPF program reads are located here, in the running kernel's BTF, and handed to the
 //! program in its read-only configuration.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
+use std::{fs::File, io, os::fd::AsRawFd, path::Path, ptr::NonNull};
 
 use thiserror::Error;
 
 pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+
+/// The bytes of a BTF file. The kernel's own (`/sys/kernel/btf/`) are mapped where the
+/// kernel allows it (6.18 does): sysfs hands the file out 4 KiB a read, so reading the 5.5 MB
+/// of vmlinux takes 1,350 calls and 6-13 ms. Other files, and kernels that refuse the
+/// mapping, are read. Files are mapped only there because sysfs never truncates them under
+/// the mapping, as another file could (which would be a SIGBUS here).
+pub enum BtfBytes {
+    Mapped { ptr: NonNull<u8>, len: usize },
+    Read(Vec<u8>),
+}
+
+// SAFETY: a private read-only mapping, never written, unmapped only on drop.
+unsafe impl Send for BtfBytes {}
+// SAFETY: as above: shared reads of immutable bytes.
+unsafe impl Sync for BtfBytes {}
+
+impl BtfBytes {
+    pub fn load(path: &Path) -> io::Result<BtfBytes> {
+        if path.starts_with("/sys/kernel/btf") {
+            let file = File::open(path)?;
+            let len = file.metadata()?.len() as usize;
+            if len > 0 {
+                // SAFETY: a new private read-only mapping of `len` bytes of an open file.
+                let ptr = unsafe {
+                    libc::mmap(
+                        std::ptr::null_mut(),
+                        len,
+                        libc::PROT_READ,
+                        libc::MAP_PRIVATE,
+                        file.as_raw_fd(),
+                        0,
+                    )
+                };
+                if ptr != libc::MAP_FAILED
+                    && let Some(ptr) = NonNull::new(ptr.cast())
+                {
+                    return Ok(BtfBytes::Mapped { ptr, len });
+                }
+            }
+        }
+        std::fs::read(path).map(BtfBytes::Read)
+    }
+}
+
+impl std::ops::Deref for BtfBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            // SAFETY: `len` mapped bytes, alive as long as self.
+            BtfBytes::Mapped { ptr, len } => unsafe {
+                std::slice::from_raw_parts(ptr.as_ptr(), *len)
+            },
+            BtfBytes::Read(bytes) => bytes,
+        }
+    }
+}
+
+impl Drop for BtfBytes {
+    fn drop(&mut self) {
+        if let BtfBytes::Mapped { ptr, len } = self {
+            // SAFETY: unmapping what `load` mapped.
+            unsafe { libc::munmap(ptr.as_ptr().cast(), *len) };
+        }
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum BtfError {
@@ -42,33 +109,15 @@ const KIND_DECL_TAG: u32 = 17;
 const KIND_TYPE_TAG: u32 = 18;
 const KIND_ENUM64: u32 = 19;
 
-#[derive(Debug, Clone)]
-struct Member {
-    name_off: u32,
-    type_id: u32,
-    /// Offset in bits from the start of the struct.
-    bit_offset: u32,
-}
-
-#[derive(Debug, Clone)]
-enum Type {
-    Composite {
-        members: Vec<Member>,
-    },
-    /// A type whose meaning for field lookup is "look through to `type_id`"
-    /// (typedef, const, volatile, restrict, type tag).
-    Alias {
-        type_id: u32,
-    },
-    Other,
-}
-
-/// Parsed kernel BTF: types and strings, enough to walk struct members.
-pub struct Btf {
-    /// Index = type id; id 0 is `void`.
-    types: Vec<Type>,
-    strings: Vec<u8>,
-    structs_by_name: HashMap<String, u32>,
+/// Parsed kernel BTF: where each type's record is, and the structs by name. Members are
+/// read from the records when a field is looked up: syscord looks up about twenty fields
+/// of a few structs among the kernel's 100,000 and more types.
+pub struct Btf<'a> {
+    type_data: &'a [u8],
+    strings: &'a [u8],
+    /// Index = type id: the offset of the type's record in `type_data`; id 0 is `void`.
+    types: Vec<u32>,
+    structs_by_name: FxHashMap<&'a str, u32>,
 }
 
 fn u16_at(b: &[u8], off: usize) -> Result<u16, BtfError> {
@@ -83,9 +132,15 @@ fn u32_at(b: &[u8], off: usize) -> Result<u32, BtfError> {
         .ok_or(BtfError::Malformed("truncated"))
 }
 
-impl Btf {
+/// The kind and member count of the type record at `pos`.
+fn kind_and_vlen(type_data: &[u8], pos: usize) -> Result<(u32, usize), BtfError> {
+    let info = u32_at(type_data, pos + 4)?;
+    Ok(((info >> 24) & 0x1f, (info & 0xffff) as usize))
+}
+
+impl<'a> Btf<'a> {
     /// Parses little-endian BTF (all of syscord's architectures are little-endian).
-    pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
+    pub fn parse(data: &'a [u8]) -> Result<Btf<'a>, BtfError> {
         if u16_at(data, 0)? != MAGIC {
             return Err(BtfError::Malformed("bad magic (not little-endian BTF)"));
         }
@@ -98,78 +153,48 @@ impl Btf {
             let start = hdr_len
                 .checked_add(off)
                 .ok_or(BtfError::Malformed("offset overflow"))?;
-            data.get(start..start + len)
+            data.get(start..start.saturating_add(len))
+                .filter(|s| s.len() == len)
                 .ok_or(BtfError::Malformed("section past end of data"))
         };
         let type_data = section(type_off, type_len)?;
-        let strings = section(str_off, str_len)?.to_vec();
+        let strings = section(str_off, str_len)?;
 
-        let mut types = vec![Type::Other]; // id 0: void
-        let mut structs_by_name = HashMap::new();
+        // id 0 (void) has no record.
+        let mut types = vec![u32::MAX];
+        let mut structs_by_name = FxHashMap::default();
         let mut pos = 0;
         while pos < type_data.len() {
             let name_off = u32_at(type_data, pos)?;
-            let info = u32_at(type_data, pos + 4)?;
-            let size_or_type = u32_at(type_data, pos + 8)?;
+            let (kind, vlen) = kind_and_vlen(type_data, pos)?;
+            let id = types.len() as u32;
+            types.push(pos as u32);
             pos += 12;
-            let vlen = (info & 0xffff) as usize;
-            let kind = (info >> 24) & 0x1f;
-            let kind_flag = info >> 31 == 1;
-            let ty = match kind {
+            pos += match kind {
                 KIND_STRUCT | KIND_UNION => {
-                    let mut members = Vec::with_capacity(vlen);
-                    for i in 0..vlen {
-                        let m = pos + i * 12;
-                        let offset = u32_at(type_data, m + 8)?;
-                        members.push(Member {
-                            name_off: u32_at(type_data, m)?,
-                            type_id: u32_at(type_data, m + 4)?,
-                            // With kind_flag, the top 8 bits are a bitfield size.
-                            bit_offset: if kind_flag {
-                                offset & 0xff_ffff
-                            } else {
-                                offset
-                            },
-                        });
-                    }
-                    pos += vlen * 12;
                     if kind == KIND_STRUCT && name_off != 0 {
-                        let name = string_at(&strings, name_off)?;
                         structs_by_name
-                            .entry(name.to_owned())
-                            .or_insert(types.len() as u32);
+                            .entry(string_at(strings, name_off)?)
+                            .or_insert(id);
                     }
-                    Type::Composite { members }
+                    vlen * 12
                 }
-                KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
-                    Type::Alias {
-                        type_id: size_or_type,
-                    }
-                }
-                KIND_INT | KIND_VAR | KIND_DECL_TAG => {
-                    pos += 4;
-                    Type::Other
-                }
-                KIND_ARRAY => {
-                    pos += 12;
-                    Type::Other
-                }
-                KIND_ENUM | KIND_FUNC_PROTO => {
-                    pos += vlen * 8;
-                    Type::Other
-                }
-                KIND_DATASEC | KIND_ENUM64 => {
-                    pos += vlen * 12;
-                    Type::Other
-                }
-                KIND_PTR | KIND_FWD | KIND_FUNC | KIND_FLOAT => Type::Other,
+                KIND_INT | KIND_VAR | KIND_DECL_TAG => 4,
+                KIND_ARRAY => 12,
+                KIND_ENUM | KIND_FUNC_PROTO => vlen * 8,
+                KIND_DATASEC | KIND_ENUM64 => vlen * 12,
+                KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG
+                | KIND_PTR | KIND_FWD | KIND_FUNC | KIND_FLOAT => 0,
                 _ => return Err(BtfError::Malformed("unknown type kind")),
             };
-            types.push(ty);
+        }
+        if pos != type_data.len() {
+            return Err(BtfError::Malformed("truncated"));
         }
         Ok(Btf {
-            types,
+            type_data,
             strings,
+            types,
             structs_by_name,
         })
     }
@@ -181,7 +206,7 @@ impl Btf {
             .structs_by_name
             .get(strukt)
             .ok_or_else(|| BtfError::NoStruct(strukt.to_owned()))?;
-        self.find_member(id, field, 0)
+        self.find_member(id, field, 0, 0)?
             .map(|bits| bits / 8)
             .ok_or_else(|| BtfError::NoField {
                 strukt: strukt.to_owned(),
@@ -189,31 +214,69 @@ impl Btf {
             })
     }
 
-    fn resolve(&self, mut id: u32) -> Option<&Type> {
+    /// The record of the struct or union that type `id` is, looking through typedefs and
+    /// qualifiers; None for any other kind.
+    fn composite(&self, mut id: u32) -> Result<Option<usize>, BtfError> {
         // Bounded: alias chains in kernel BTF are short; a cycle would be malformed input.
         for _ in 0..32 {
-            match self.types.get(id as usize)? {
-                Type::Alias { type_id } => id = *type_id,
-                other => return Some(other),
+            let Some(&pos) = self.types.get(id as usize).filter(|&&p| p != u32::MAX) else {
+                return Ok(None);
+            };
+            let pos = pos as usize;
+            match kind_and_vlen(self.type_data, pos)?.0 {
+                KIND_STRUCT | KIND_UNION => return Ok(Some(pos)),
+                KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
+                    id = u32_at(self.type_data, pos + 8)?;
+                }
+                _ => return Ok(None),
             }
         }
-        None
+        Ok(None)
     }
 
-    fn find_member(&self, id: u32, field: &str, base_bits: u32) -> Option<u32> {
-        let Type::Composite { members } = self.resolve(id)? else {
-            return None;
+    /// The offset in bits of `field` in type `id` (at `base_bits`), anonymous members
+    /// included, `depth` levels down.
+    fn find_member(
+        &self,
+        id: u32,
+        field: &str,
+        base_bits: u32,
+        depth: u32,
+    ) -> Result<Option<u32>, BtfError> {
+        let Some(pos) = self.composite(id)? else {
+            return Ok(None);
         };
-        for m in members {
-            let name = string_at(&self.strings, m.name_off).ok()?;
-            if name == field {
-                return Some(base_bits + m.bit_offset);
+        if depth > 32 {
+            return Err(BtfError::Malformed("anonymous members nest too deep"));
+        }
+        let info = u32_at(self.type_data, pos + 4)?;
+        let (_, vlen) = kind_and_vlen(self.type_data, pos)?;
+        // With kind_flag, the top 8 bits of a member's offset are a bitfield size.
+        let offset_mask = if info >> 31 == 1 { 0xff_ffff } else { u32::MAX };
+        let member = |i: usize| -> Result<(u32, u32, u32), BtfError> {
+            let m = pos + 12 + i * 12;
+            Ok((
+                u32_at(self.type_data, m)?,
+                u32_at(self.type_data, m + 4)?,
+                u32_at(self.type_data, m + 8)? & offset_mask,
+            ))
+        };
+        for i in 0..vlen {
+            let (name_off, _, bit_offset) = member(i)?;
+            if name_off != 0 && string_at(self.strings, name_off)? == field {
+                return Ok(Some(base_bits + bit_offset));
             }
         }
-        members
-            .iter()
-            .filter(|m| m.name_off == 0)
-            .find_map(|m| self.find_member(m.type_id, field, base_bits + m.bit_offset))
+        for i in 0..vlen {
+            let (name_off, type_id, bit_offset) = member(i)?;
+            if name_off == 0
+                && let Some(bits) =
+                    self.find_member(type_id, field, base_bits + bit_offset, depth + 1)?
+            {
+                return Ok(Some(bits));
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -234,10 +297,10 @@ mod tests {
 
     /// The running kernel's BTF, when this machine has one (every machine syscord records on
     /// must).
-    fn kernel() -> Btf {
+    fn kernel() -> Btf<'static> {
         let data =
             std::fs::read(VMLINUX).expect("kernel BTF (syscord needs CONFIG_DEBUG_INFO_BTF)");
-        Btf::parse(&data).expect("the kernel's BTF parses")
+        Btf::parse(data.leak()).expect("the kernel's BTF parses")
     }
 
     #[test]
@@ -285,5 +348,12 @@ mod tests {
             hdr.extend_from_slice(&v.to_le_bytes());
         }
         assert!(Btf::parse(&hdr).is_err());
+    }
+
+    #[test]
+    fn loaded_kernel_btf_is_the_file() {
+        // Mapped or read, whichever this kernel allows.
+        let loaded = BtfBytes::load(Path::new(VMLINUX)).unwrap();
+        assert_eq!(&loaded[..], std::fs::read(VMLINUX).unwrap());
     }
 }

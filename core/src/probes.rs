@@ -12,7 +12,7 @@ use syscord_arch::Arch;
 use syscord_common::{Config, MAX_SYSCALLS, SEGMENT_SIZE, SyscallRule, capture_step};
 
 use crate::{
-    btf::Btf,
+    btf::{Btf, BtfBytes},
     error::{Error, Result},
     filter::Compiled,
     mapping::{Mapping, page_align},
@@ -165,9 +165,10 @@ impl Probes {
         // Read once, parsed twice at once: syscord's parser gives the field offsets the
         // maps need, aya's is what loading the programs takes (15 and 20 ms here). The
         // maps are created (the rings take 11 ms) while aya's parser still runs.
-        let data: Arc<[u8]> = std::fs::read(&btf_path)
-            .map_err(|e| btf_error(format!("cannot read {}: {e}", btf_path.display())))?
-            .into();
+        let data = Arc::new(
+            BtfBytes::load(&btf_path)
+                .map_err(|e| btf_error(format!("cannot read {}: {e}", btf_path.display())))?,
+        );
         let aya_btf = {
             let data = Arc::clone(&data);
             std::thread::Builder::new()
@@ -451,7 +452,8 @@ mod tests {
 
     #[test]
     fn every_pt_regs_register_matches_the_running_kernel() {
-        let btf = Btf::parse(&std::fs::read(crate::btf::VMLINUX).unwrap()).unwrap();
+        let data = std::fs::read(crate::btf::VMLINUX).unwrap();
+        let btf = Btf::parse(&data).unwrap();
         check_pt_regs_layout(&btf).unwrap();
     }
 
