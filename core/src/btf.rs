@@ -5,9 +5,11 @@
 //! program in its read-only configuration.
 
 use rustc_hash::FxHashMap;
-use std::{fs::File, io, os::fd::AsRawFd, path::Path, ptr::NonNull};
+use std::{fs::File, io, os::fd::AsFd, path::Path};
 
 use thiserror::Error;
+
+use crate::mapping::ReadOnlyMapping;
 
 pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
@@ -17,37 +19,19 @@ pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 /// mapping, are read. Files are mapped only there because sysfs never truncates them under
 /// the mapping, as another file could (which would be a SIGBUS here).
 pub enum BtfBytes {
-    Mapped { ptr: NonNull<u8>, len: usize },
+    Mapped(ReadOnlyMapping),
     Read(Vec<u8>),
 }
-
-// SAFETY: a private read-only mapping, never written, unmapped only on drop.
-unsafe impl Send for BtfBytes {}
-// SAFETY: as above: shared reads of immutable bytes.
-unsafe impl Sync for BtfBytes {}
 
 impl BtfBytes {
     pub fn load(path: &Path) -> io::Result<BtfBytes> {
         if path.starts_with("/sys/kernel/btf") {
             let file = File::open(path)?;
             let len = file.metadata()?.len() as usize;
-            if len > 0 {
-                // SAFETY: a new private read-only mapping of `len` bytes of an open file.
-                let ptr = unsafe {
-                    libc::mmap(
-                        std::ptr::null_mut(),
-                        len,
-                        libc::PROT_READ,
-                        libc::MAP_PRIVATE,
-                        file.as_raw_fd(),
-                        0,
-                    )
-                };
-                if ptr != libc::MAP_FAILED
-                    && let Some(ptr) = NonNull::new(ptr.cast())
-                {
-                    return Ok(BtfBytes::Mapped { ptr, len });
-                }
+            if len > 0
+                && let Ok(mapping) = ReadOnlyMapping::new(file.as_fd(), len)
+            {
+                return Ok(BtfBytes::Mapped(mapping));
             }
         }
         std::fs::read(path).map(BtfBytes::Read)
@@ -59,20 +43,8 @@ impl std::ops::Deref for BtfBytes {
 
     fn deref(&self) -> &[u8] {
         match self {
-            // SAFETY: `len` mapped bytes, alive as long as self.
-            BtfBytes::Mapped { ptr, len } => unsafe {
-                std::slice::from_raw_parts(ptr.as_ptr(), *len)
-            },
+            BtfBytes::Mapped(mapping) => mapping.bytes(),
             BtfBytes::Read(bytes) => bytes,
-        }
-    }
-}
-
-impl Drop for BtfBytes {
-    fn drop(&mut self) {
-        if let BtfBytes::Mapped { ptr, len } = self {
-            // SAFETY: unmapping what `load` mapped.
-            unsafe { libc::munmap(ptr.as_ptr().cast(), *len) };
         }
     }
 }
@@ -250,7 +222,7 @@ impl<'a> Btf<'a> {
             return Err(BtfError::Malformed("anonymous members nest too deep"));
         }
         let info = u32_at(self.type_data, pos + 4)?;
-        let (_, vlen) = kind_and_vlen(self.type_data, pos)?;
+        let vlen = (info & 0xffff) as usize;
         // With kind_flag, the top 8 bits of a member's offset are a bitfield size.
         let offset_mask = if info >> 31 == 1 { 0xff_ffff } else { u32::MAX };
         let member = |i: usize| -> Result<(u32, u32, u32), BtfError> {

@@ -1,4 +1,4 @@
-//! Shared mappings of `BPF_F_MMAPABLE` array maps.
+//! Shared mappings of `BPF_F_MMAPABLE` array maps, and read-only mappings of files.
 
 use std::{
     io,
@@ -18,17 +18,18 @@ unsafe impl Send for Mapping {}
 
 impl Mapping {
     pub fn new(fd: BorrowedFd<'_>, len: usize) -> io::Result<Mapping> {
-        // SAFETY: mapping a BPF_F_MMAPABLE array map's values, shared with the kernel.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
+        // Shared with the kernel, which writes the records.
+        Mapping::map(
+            fd,
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+        )
+    }
+
+    fn map(fd: BorrowedFd<'_>, len: usize, prot: i32, flags: i32) -> io::Result<Mapping> {
+        // SAFETY: a new mapping, at an address the kernel chooses, of an open descriptor.
+        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, fd.as_raw_fd(), 0) };
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
@@ -36,6 +37,24 @@ impl Mapping {
             ptr: NonNull::new(ptr.cast()).ok_or_else(|| io::Error::other("mmap returned NULL"))?,
             len,
         })
+    }
+}
+
+/// A private, read-only mapping of `len` bytes of a file that nothing truncates while it is
+/// mapped (a shorter file would make reading past its end a SIGBUS).
+pub struct ReadOnlyMapping(Mapping);
+
+// SAFETY: nothing writes the mapping; threads only read it.
+unsafe impl Sync for ReadOnlyMapping {}
+
+impl ReadOnlyMapping {
+    pub fn new(fd: BorrowedFd<'_>, len: usize) -> io::Result<ReadOnlyMapping> {
+        Mapping::map(fd, len, libc::PROT_READ, libc::MAP_PRIVATE).map(ReadOnlyMapping)
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: `len` mapped, readable bytes, alive as long as self.
+        unsafe { std::slice::from_raw_parts(self.0.ptr.as_ptr(), self.0.len) }
     }
 }
 
