@@ -238,17 +238,30 @@ fn summary_line(outcome: &record::Outcome, output: &std::path::Path) -> String {
         s.lost_records()
     );
     if s.lost_records() > 0 {
-        let per_cpu: Vec<String> = s
+        let mut per_cpu: Vec<String> = s
             .lost_records_per_cpu
             .iter()
             .enumerate()
             .filter(|&(_, &n)| n > 0)
             .map(|(cpu, n)| format!("CPU {cpu}: {n}"))
             .collect();
+        if s.busy_lost > 0 {
+            per_cpu.push(format!(
+                "{} with no sequence number: their CPU's ring was held by a preempted program",
+                s.busy_lost
+            ));
+        }
         line.push_str(&format!(" ({})", per_cpu.join(", ")));
     }
     if s.lost_tasks > 0 {
         line.push_str(&format!(", {} child tasks not followed", s.lost_tasks));
+    }
+    if s.skipped_runs > 0 {
+        line.push_str(&format!(
+            "; the kernel skipped syscord's programs {} times while one was preempted on the \
+             same CPU (syscalls of any process, recorded ones among them, went unseen)",
+            s.skipped_runs
+        ));
     }
     line
 }

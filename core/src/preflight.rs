@@ -33,6 +33,30 @@ pub fn check_privileges() -> Result<()> {
     }
 }
 
+/// Fails with a clear message when the kernel's BPF JIT compiler is off: syscord's programs
+/// call each other (tail calls and BPF-to-BPF calls together), which the interpreter does not
+/// run. Debian's riscv64 7.x kernels boot with it off; the verifier then only says that the
+/// program "requires BPF JIT compiler".
+pub fn check_jit() -> Result<()> {
+    jit_refusal(
+        std::fs::read_to_string("/proc/sys/net/core/bpf_jit_enable")
+            .ok()
+            .as_deref(),
+    )
+}
+
+fn jit_refusal(setting: Option<&str>) -> Result<()> {
+    match setting.map(str::trim) {
+        Some("0") => Err(Error::Unsupported(
+            "the kernel's BPF JIT compiler is off (net.core.bpf_jit_enable = 0) and syscord's \
+             programs need it; turn it on with: sysctl net.core.bpf_jit_enable=1"
+                .to_owned(),
+        )),
+        // On, or with debug output, or no such file (a kernel built with the JIT always on).
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +73,14 @@ mod tests {
     #[test]
     fn this_process_has_a_capability_set() {
         assert!(effective_capabilities().is_some());
+    }
+
+    #[test]
+    fn a_jit_that_is_off_is_named_with_the_setting_that_turns_it_on() {
+        let e = jit_refusal(Some("0\n")).unwrap_err().to_string();
+        assert!(e.contains("sysctl net.core.bpf_jit_enable=1"), "{e}");
+        assert!(jit_refusal(Some("1\n")).is_ok());
+        assert!(jit_refusal(Some("2\n")).is_ok());
+        assert!(jit_refusal(None).is_ok());
     }
 }

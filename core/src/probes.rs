@@ -410,17 +410,53 @@ impl Probes {
     }
 
     /// Detaches every program: no event is produced after this returns.
-    pub fn detach(&mut self) {
+    ///
+    /// Returns how many times the kernel skipped one of the programs because it was already
+    /// running on that CPU (`recursion_misses`): where the kernel runs them preemptibly, a
+    /// program preempted on a CPU makes every other run of it there a miss until it resumes.
+    /// Their events never reached syscord and have no sequence number.
+    pub fn detach(&mut self) -> u64 {
+        let mut misses = 0;
         for program in self.attached.drain(..).rev() {
             if let Some(prog) = self.ebpf.program_mut(program) {
                 let prog: std::result::Result<&mut BtfTracePoint, _> = prog.try_into();
                 if let Ok(prog) = prog {
+                    if let Ok(fd) = prog.fd() {
+                        misses += recursion_misses(fd.as_fd()).unwrap_or(0);
+                    }
                     // Unloading detaches all its links.
                     let _ = prog.unload();
                 }
             }
         }
+        misses
     }
+}
+
+/// The kernel's count of the runs of a program it skipped because the program was already
+/// running on that CPU (`bpf_prog_info.recursion_misses`, kernel 5.12 and later; 0 before).
+fn recursion_misses(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<u64> {
+    use aya_obj::generated::{bpf_attr, bpf_cmd, bpf_prog_info};
+    // SAFETY: plain C structs, valid zeroed.
+    let mut info: bpf_prog_info = unsafe { std::mem::zeroed() };
+    let mut attr: bpf_attr = unsafe { std::mem::zeroed() };
+    // SAFETY: the `info` member of the union is the one BPF_OBJ_GET_INFO_BY_FD reads; the
+    // kernel writes at most `info_len` bytes to `info`, which outlives the call.
+    let ret = unsafe {
+        attr.info.bpf_fd = std::os::fd::AsRawFd::as_raw_fd(&fd) as u32;
+        attr.info.info_len = std::mem::size_of::<bpf_prog_info>() as u32;
+        attr.info.info = std::ptr::addr_of_mut!(info) as u64;
+        libc::syscall(
+            libc::SYS_bpf,
+            bpf_cmd::BPF_OBJ_GET_INFO_BY_FD as libc::c_long,
+            std::ptr::addr_of_mut!(attr),
+            std::mem::size_of::<bpf_attr>(),
+        )
+    };
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(info.recursion_misses)
 }
 
 /// The eBPF program reads `pt_regs` at offsets compiled in for this architecture; check

@@ -1,7 +1,10 @@
 //! The consumer side of the per-CPU rings (see `syscord_common` for the layout).
 //!
 //! Both maps are `BPF_F_MMAPABLE` arrays, mapped here once: reading a record is reading
-//! memory, with no syscall per record or per batch.
+//! memory, with no syscall per record or per batch. Why the producer's records are whole
+//! when read here, and why a space given back is not written before it is read, on each
+//! architecture: `ebpf/program/src/ring.rs`. This side's part is the acquire load of `head`
+//! and the release store of `tail`.
 
 use std::{
     io,
@@ -21,6 +24,8 @@ pub struct CpuCounters {
     /// Records that found the ring full.
     pub lost: u64,
     pub lost_tasks: u64,
+    /// Events that found the ring held by a program they preempted (no sequence number).
+    pub lost_busy: u64,
 }
 
 /// The per-CPU rings, as the drain sees them.
@@ -77,6 +82,9 @@ impl Rings {
                 .load(Ordering::Acquire),
             lost_tasks: self
                 .field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).lost_tasks) })
+                .load(Ordering::Acquire),
+            lost_busy: self
+                .field(cpu, |m| unsafe { std::ptr::addr_of_mut!((*m).lost_busy) })
                 .load(Ordering::Acquire),
         }
     }

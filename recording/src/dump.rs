@@ -49,6 +49,15 @@ impl DumpReport {
                 summary.lost_records()
             ));
         }
+        if let Some(summary) = &self.summary
+            && summary.skipped_runs > 0
+        {
+            messages.push(format!(
+                "the kernel skipped the recorder's programs {} times while one was preempted: \
+                 syscalls of any process, recorded ones among them, may be missing",
+                summary.skipped_runs
+            ));
+        }
         messages
     }
 }

@@ -221,6 +221,7 @@ fn mark_running(
 
 pub fn record(options: &RecordOptions) -> Result<Outcome> {
     preflight::check_privileges()?;
+    preflight::check_jit()?;
     let arch = Arch::host().ok_or(Error::Internal("unsupported host architecture"))?;
 
     if let Target::Processes { pids, .. } = &options.target {
@@ -411,7 +412,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         ticker.stop();
     }
     // No event after detach; the drain's last pass then sees everything.
-    probes.detach();
+    let skipped_runs = probes.detach();
     stop.store(true, Ordering::Release);
     let mut drain = drain_thread
         .join()
@@ -437,6 +438,8 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         records: output.records(),
         lost_records_per_cpu,
         lost_tasks: counters.iter().map(|c| c.lost_tasks).sum(),
+        busy_lost: counters.iter().map(|c| c.lost_busy).sum(),
+        skipped_runs,
         end_wall_ns: now_ns(ClockId::CLOCK_REALTIME)?,
         end_boot_ns: now_ns(ClockId::CLOCK_BOOTTIME)?,
         exit_status: Some(exit_code),

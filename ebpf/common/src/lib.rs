@@ -219,7 +219,16 @@ pub struct RingMeta {
     /// only when this says the ring is full: `tail` changes with every drain pass, and
     /// reading it per record would fetch the drain's cache line each time.
     pub tail_seen: u64,
-    pub _producer_pad: [u64; 3],
+    /// Nonzero while a program of this CPU holds a reservation (from `reserve` to `commit`).
+    /// Programs on one CPU run one at a time only where the kernel runs them with preemption
+    /// off; where it does not (PREEMPT_RT, and syscall tracepoints from 7.x on), a program
+    /// that finds the ring held counts its event in `lost_busy` instead of writing over the
+    /// reservation of the one it preempted.
+    pub busy: u64,
+    /// Events dropped because the ring was held (see `busy`). They take no sequence number:
+    /// the holder may be preempted in the middle of taking its own.
+    pub lost_busy: u64,
+    pub _producer_pad: [u64; 1],
     /// Start of the records not yet consumed (written by userspace); on its own cache line so
     /// the two sides do not share one.
     pub tail: u64,

@@ -17,7 +17,7 @@
 //!   again.
 #![no_std]
 #![no_main]
-#![cfg_attr(not(bpf_target_arch = "x86_64"), feature(core_intrinsics))]
+#![feature(core_intrinsics)]
 #![allow(internal_features)]
 
 mod captures;
@@ -379,10 +379,14 @@ fn resume_captures(
     i64,
     &'static SyscallRule,
 )> {
-    let pending = PENDING_CAPTURES.get_ptr_mut(0)?;
     let slot = ring::resume::<SEGMENT_GUARD>()?;
     let regs: *const u8 = ctx.arg(0);
-    let rule = RULES.get(syscall_nr(regs))?;
+    let (Some(pending), Some(rule)) =
+        (PENDING_CAPTURES.get_ptr_mut(0), RULES.get(syscall_nr(regs)))
+    else {
+        slot.abandon();
+        return None;
+    };
     Some((pending, slot, regs, ctx.arg(1), rule))
 }
 

@@ -1,7 +1,37 @@
 //! This CPU's ring: reserve room for a record, fill it in place, publish it.
 //!
-//! Single producer per CPU (tracepoint programs never nest on one CPU), single consumer (the
-//! drain). Positions only grow; `head - tail` bytes are in flight.
+//! One producer at a time per CPU, one consumer (the drain). Positions only grow;
+//! `head - tail` bytes are in flight.
+//!
+//! # Why the two sides agree, per architecture
+//!
+//! Producer (here), in program order: (1) take the ring (`busy`); (2) read `tail` (or the
+//! copy in `tail_seen`) and compare it with `head`; (3) write the record's bytes past
+//! `head`; (4) store the new `head` (`publish`); (5) give the ring back.
+//! Consumer (`core/src/ring.rs`): (a) load `head` with acquire; (b) read the records below
+//! it; (c) store the new `tail` with release.
+//!
+//! - **Records are whole when read**: (3) before (4) on the producer side, (a) before (b) on
+//!   the consumer side. x86_64 keeps stores in order (TSO), so (4) is a plain store after a
+//!   compiler fence. arm64 and riscv64 may make (4) visible before (3); there (4) is an atomic
+//!   exchange, which their BPF JITs emit as a fully ordered instruction (`swpal`, or a loop
+//!   between `dmb ish`; `amoswap.d.aqrl`), so every earlier store is visible first. The
+//!   consumer's acquire load (`ldar`; `ld` then `fence r,rw`; a plain `mov` on x86) keeps
+//!   (b) after (a).
+//! - **Space is reused only once read**: the consumer's (b) before (c) is its release store
+//!   (`stlr`; `fence rw,w` then `sd`; a plain store on x86). On the producer side (3) is
+//!   ordered after the load (2) it depends on: the stores sit behind a branch on the loaded
+//!   value, and arm64 and riscv64 (RVWMO's rule for control dependencies) never make a
+//!   store visible before a load that decides whether it runs. A `tail_seen` copy is older
+//!   still: the load it was copied from came before an earlier (4), a full barrier.
+//! - **One producer at a time**: two programs never write one CPU's ring at once, since
+//!   programs are bound to their CPU (migration off) and `busy` admits one reservation until
+//!   its commit. Most kernels also run the programs with preemption off, so they never even
+//!   interleave; PREEMPT_RT kernels and the syscall tracepoints of 7.x do not (Debian's 7.3
+//!   rt kernel on arm64 corrupted a record before `busy` existed). The compare-and-exchange
+//!   that takes `busy` is a single instruction on all three (`lock cmpxchg`, `casal` or an
+//!   ll/sc loop, `amocas` or lr/sc): a program preempted there either holds the ring or
+//!   does not.
 
 use aya_ebpf::{
     bindings::BPF_F_MMAPABLE,
@@ -89,9 +119,12 @@ fn segment(cpu: u32, position: u64) -> Option<*mut u8> {
 pub fn reserve<const MAX: u64>() -> Option<Slot> {
     const { assert!(MAX <= SEGMENT_GUARD) };
     let (cpu, meta) = this_meta()?;
-    // SAFETY: `meta` is this CPU's RingMeta; only this CPU's programs write its producer
-    // fields, and never two at once.
+    // SAFETY: `meta` is this CPU's RingMeta. Its producer fields are written only by this
+    // CPU's programs, and only by the one that holds `busy`.
     unsafe {
+        if !take_busy(meta) {
+            return None;
+        }
         let seq = (*meta).seq + 1;
         (*meta).seq = seq;
         let head = (*meta).head;
@@ -103,16 +136,58 @@ pub fn reserve<const MAX: u64>() -> Option<Slot> {
             (*meta).tail_seen = tail;
             if head + MAX - tail > ring_size {
                 (*meta).lost += 1;
+                give_busy(meta);
                 return None;
             }
         }
-        slot_at::<MAX>(cpu, meta, head, seq)
+        let slot = slot_at::<MAX>(cpu, meta, head, seq);
+        if slot.is_none() {
+            give_busy(meta);
+        }
+        slot
     }
 }
 
+/// Takes this CPU's ring for one reservation, or counts the event lost if a program this
+/// one preempted holds it. The compare-and-exchange makes the test and the taking one step:
+/// a program preempted between a plain test and a plain store would take a ring another
+/// had taken meanwhile.
+///
+/// # Safety
+/// `meta` is this CPU's RingMeta.
+#[inline(always)]
+unsafe fn take_busy(meta: *mut RingMeta) -> bool {
+    // SAFETY: an aligned u64 of the map value.
+    unsafe {
+        let (_, taken) = core::intrinsics::atomic_cxchg::<
+            u64,
+            { core::intrinsics::AtomicOrdering::Relaxed },
+            { core::intrinsics::AtomicOrdering::Relaxed },
+        >(core::ptr::addr_of_mut!((*meta).busy), 0, 1);
+        if !taken {
+            core::intrinsics::atomic_xadd::<u64, u64, { core::intrinsics::AtomicOrdering::Relaxed }>(
+                core::ptr::addr_of_mut!((*meta).lost_busy),
+                1,
+            );
+        }
+        taken
+    }
+}
+
+/// Gives this CPU's ring back, after the head that publishes the record (a program that
+/// takes the ring next reserves from that head).
+///
+/// # Safety
+/// `meta` is this CPU's RingMeta, taken by this program run.
+#[inline(always)]
+unsafe fn give_busy(meta: *mut RingMeta) {
+    // SAFETY: as above.
+    unsafe { core::ptr::write_volatile(core::ptr::addr_of_mut!((*meta).busy), 0) };
+}
+
 /// The reservation that `reserve` made in this program run, for a program it tail-calls:
-/// the head has not moved (only `commit` moves it), and nothing else writes this CPU's
-/// ring until the record is committed.
+/// the head has not moved (only `commit` moves it), and the ring stays taken (`busy`) until
+/// the record is committed, so nothing else writes it even if the run is preempted.
 #[inline(always)]
 pub fn resume<const MAX: u64>() -> Option<Slot> {
     const { assert!(MAX <= SEGMENT_GUARD) };
@@ -203,6 +278,19 @@ impl Slot {
             unsafe { core::ptr::addr_of_mut!((*self.meta).head) },
             next_position(self.start, align(len)),
         );
+        // SAFETY: this run took the ring in `reserve`.
+        unsafe { give_busy(self.meta) };
+    }
+
+    /// Gives the reservation up without publishing anything: the sequence number it took
+    /// is counted lost, so the drain sees why it is missing.
+    #[inline(always)]
+    pub fn abandon(self) {
+        // SAFETY: this CPU's RingMeta, taken by this run in `reserve`.
+        unsafe {
+            (*self.meta).lost += 1;
+            give_busy(self.meta);
+        }
     }
 }
 

@@ -139,10 +139,26 @@ pub struct Summary {
     /// of a CPU in the file were lost at the very end. Optional, default empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub last_seq_per_cpu: Vec<u64>,
+    /// Events lost because their CPU's ring was held by a program they had preempted. They
+    /// have no sequence number, so no gap shows them. Optional, default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub busy_lost: u64,
+    /// Times the kernel skipped one of syscord's programs because it was already running on
+    /// that CPU, preempted: the syscall or task event of whichever process was then running
+    /// there went unseen, a recorded one or not. Only kernels that run the programs
+    /// preemptibly (PREEMPT_RT; syscall tracepoints from 7.x on) skip any. Optional,
+    /// default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_runs: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Summary {
+    /// Every record known lost: those with a sequence number and those without.
     pub fn lost_records(&self) -> u64 {
-        self.lost_records_per_cpu.iter().sum()
+        self.lost_records_per_cpu.iter().sum::<u64>() + self.busy_lost
     }
 }
