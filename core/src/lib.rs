@@ -8,6 +8,7 @@ mod compression;
 mod drain;
 mod error;
 mod filter;
+mod kernel_syscalls;
 mod mapping;
 mod output;
 mod preflight;

@@ -145,8 +145,51 @@ pub fn run(arch: Arch, format: DumpFormat) -> Result<(), Error> {
             break;
         }
     }
+    if result.is_ok() && Arch::host() == Some(arch) {
+        result = unknown_to_syscord(arch, format, &mut out);
+    }
     match result.and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// The numbers the running kernel implements that syscord's table does not know. They are
+/// recorded like any other call, as `syscall_NNN` with all six argument registers.
+fn unknown_to_syscord(arch: Arch, format: DumpFormat, out: &mut impl Write) -> io::Result<()> {
+    let table = SyscallTable::of(arch);
+    let kernel = match crate::kernel_syscalls::read(arch) {
+        Ok(kernel) => kernel,
+        Err(why) => {
+            eprintln!(
+                "syscord handlers: the running kernel's syscall table is not readable ({why}); \
+                 numbers it has and syscord does not know are recorded as syscall_NNN"
+            );
+            return Ok(());
+        }
+    };
+    const REGISTERS: [&str; 6] = ["a0", "a1", "a2", "a3", "a4", "a5"];
+    for k in kernel.iter().filter(|k| table.name(k.nr).is_none()) {
+        let line = match format {
+            DumpFormat::Json => json!({
+                "syscall": format!("syscall_{}", k.nr),
+                "nr": k.nr,
+                "class": "unknown",
+                "kernel_name": k.name,
+                "args": REGISTERS,
+                "captures": [],
+            })
+            .to_string(),
+            DumpFormat::Text => format!(
+                "{:>4} syscall_{}({}) unknown -  (the running kernel's {}: no handler in this \
+                 syscord, recorded with its six registers)",
+                k.nr,
+                k.nr,
+                REGISTERS.join(", "),
+                k.name
+            ),
+        };
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
