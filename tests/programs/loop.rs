@@ -5,7 +5,11 @@
 //! two threads of getppid and two of 4 KiB preads for that long, then prints how many calls
 //! each thread made (`getppid <tid> <calls>`, `pread <tid> <calls>`), so a test can check
 //! that the recording holds every one of them. `sc-loop getppid-pair N` runs two threads of
-//! N getppid calls each, as fast as they can, and prints the same lines.
+//! N getppid calls each, as fast as they can, and prints the same lines. `sc-loop unknown N`
+//! makes N calls of the first number past syscord's syscall table (one the running kernel
+//! may implement while syscord has no name for it) with the arguments 1 to 6, small
+//! integers that no syscall takes for valid pointers, and prints `unknown <nr> <ret>` for
+//! each (ret as the raw syscall returns it, -errno on failure).
 
 use std::{
     ffi::CString,
@@ -67,12 +71,43 @@ fn main() -> ExitCode {
         }
         "storm" => return storm(Duration::from_secs(n)),
         "getppid-pair" => return getppid_pair(n),
+        "unknown" => return unknown(n),
         other => {
             eprintln!("sc-loop: unknown loop {other}");
             return ExitCode::from(2);
         }
     };
     println!("{:.1}", elapsed.as_nanos() as f64 / n as f64);
+    ExitCode::SUCCESS
+}
+
+/// `n` calls of the first number syscord's table does not have.
+fn unknown(n: u64) -> ExitCode {
+    let arch = syscord_arch::Arch::host().expect("a supported architecture");
+    let nr = syscord_arch::SyscallTable::of(arch).max_nr_exclusive();
+    for _ in 0..n {
+        // Each argument a c_long: a variadic call passes an i32 with undefined upper bits.
+        let args: [libc::c_long; 6] = [1, 2, 3, 4, 5, 6];
+        // SAFETY: the arguments are small integers; a syscall given them as pointers fails
+        // with EFAULT without touching memory.
+        let ret = unsafe {
+            libc::syscall(
+                libc::c_long::from(nr),
+                args[0],
+                args[1],
+                args[2],
+                args[3],
+                args[4],
+                args[5],
+            )
+        };
+        let ret = if ret < 0 {
+            -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        } else {
+            ret
+        };
+        println!("unknown {nr} {ret}");
+    }
     ExitCode::SUCCESS
 }
 
