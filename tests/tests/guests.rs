@@ -440,8 +440,9 @@ fn guest_records_right(arch: Arch, cell: &str) {
         table.len(),
         "{label}"
     );
-    // Debian's kernels all have a sys_call_table for syscord to read.
-    assert!(!listing.contains("not readable"), "{label}: {listing}");
+    // Where the kernel's sys_call_table is not in /proc/kallsyms (Debian's arm64 6.1 lists
+    // no data symbols), handlers says so and lists no unknown number.
+    let table_readable = !listing.contains("syscall table is not readable");
     let openat = handlers.iter().find(|h| h["syscall"] == "openat").unwrap();
     assert_eq!(
         openat["nr"],
@@ -457,7 +458,7 @@ fn guest_records_right(arch: Arch, cell: &str) {
     guest.record_checked(
         "syscord record -o /tmp/unknown.rec -- sc-loop unknown 3 > /tmp/unknown.out",
         0,
-        |guest| check_unknown_syscall(guest, nr, &handlers),
+        |guest| check_unknown_syscall(guest, nr, &handlers, table_readable),
     );
 
     // A known sequence in three threads: names, numbers, arguments (the first one too, which
@@ -649,7 +650,7 @@ fn guest_records_right(arch: Arch, cell: &str) {
 
 /// The recorded calls of the number past syscord's table (`sc-loop unknown 3`), against what
 /// the program saw and what `syscord handlers` listed.
-fn check_unknown_syscall(guest: &mut Guest, nr: u64, handlers: &[Value]) {
+fn check_unknown_syscall(guest: &mut Guest, nr: u64, handlers: &[Value], table_readable: bool) {
     let label = guest.label.clone();
     let rets: Vec<i64> = guest
         .fetch("/tmp/unknown.out")
@@ -690,16 +691,17 @@ fn check_unknown_syscall(guest: &mut Guest, nr: u64, handlers: &[Value]) {
         .find(|h| h["nr"] == nr && h["class"] == "unknown");
     assert_eq!(
         listed.is_some(),
-        implemented,
+        implemented && table_readable,
         "{label}: syscall {nr} returned {} and syscord handlers lists {listed:?}",
         rets[0]
     );
     eprintln!(
         "{label}: syscall {nr}: {}",
-        listed.map_or("not in this kernel".to_owned(), |h| format!(
-            "the kernel's {}, unknown to syscord",
-            h["kernel_name"]
-        ))
+        match (listed, implemented) {
+            (Some(h), _) => format!("the kernel's {}, unknown to syscord", h["kernel_name"]),
+            (None, true) => "in this kernel, whose syscall table syscord cannot read".to_owned(),
+            (None, false) => "not in this kernel".to_owned(),
+        }
     );
 }
 
