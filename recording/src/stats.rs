@@ -18,7 +18,7 @@ use syscord_common::NO_SYSCALL;
 use syscord_handlers::decode::Decoder;
 
 use crate::{
-    format::{Chunk, FormatError, Header, Record, SyscallEvent},
+    format::{Chunk, FormatError, Header, Record, Summary, SyscallEvent},
     parts::{ReadError, Recording},
 };
 
@@ -181,6 +181,8 @@ pub(crate) struct ReadEnd {
     pub(crate) notes: Vec<String>,
     /// Damage found after the header; every record before it was read.
     pub(crate) damage: Option<FormatError>,
+    /// The end chunk's summary, if the file has one (the last, for rotated parts).
+    pub(crate) summary: Option<Summary>,
 }
 
 /// Hands every record of the recording at `path` to `on_record`, one chunk in memory at a
@@ -191,10 +193,11 @@ pub(crate) fn read_records(
     mut on_record: impl FnMut(&Record),
 ) -> Result<ReadEnd, FormatError> {
     let mut recording = Recording::open(path)?;
+    let mut summary = None;
     let damage = loop {
         match recording.next_chunk() {
             Ok(Some(Chunk::Records(records))) => records.iter().for_each(&mut on_record),
-            Ok(Some(Chunk::End(_))) => {}
+            Ok(Some(Chunk::End(end))) => summary = Some(end),
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
@@ -205,6 +208,7 @@ pub(crate) fn read_records(
         missing_tail: recording.missing_tail(),
         notes: recording.notes(),
         damage,
+        summary,
     })
 }
 
@@ -233,6 +237,8 @@ pub(crate) struct Report {
     pub(crate) rows: Vec<Row>,
     pub(crate) total: Counts,
     pub(crate) lost: u64,
+    /// Runs of the recorder's programs the kernel skipped (the summary's `skipped_runs`).
+    pub(crate) skipped_runs: u64,
     pub(crate) complete: bool,
     /// With `--threads`: one report per thread, by thread id.
     pub(crate) threads: Vec<ThreadReport>,
@@ -265,6 +271,7 @@ impl Report {
             rows,
             total,
             lost: stats.lost(),
+            skipped_runs: 0,
             complete,
             threads: stats
                 .threads
@@ -410,6 +417,13 @@ impl Report {
                 self.lost
             ));
         }
+        if self.skipped_runs > 0 {
+            notes.push(format!(
+                "the kernel skipped the recorder's programs {} times while one was preempted: \
+                 syscalls of any process, recorded ones among them, may be missing",
+                self.skipped_runs
+            ));
+        }
         if let Some(missing) = &self.missing_tail {
             notes.push(format!("{missing}: the statistics cover what it holds"));
         } else if !self.complete {
@@ -440,6 +454,7 @@ impl Report {
             "syscalls": syscalls,
             "total": total,
             "lost": self.lost,
+            "skipped_runs": self.skipped_runs,
             "complete": self.complete,
         });
         if !self.threads.is_empty() {
@@ -514,6 +529,11 @@ pub fn stats<W: Write>(
     let end = read_records(path, |record| stats.add(record))?;
     let mut report = Report::new(&stats, end.header.arch, end.complete, options.sort);
     report.missing_tail = end.missing_tail;
+    if let Some(summary) = &end.summary {
+        // Lost without a sequence number, so no loss record counted them.
+        report.lost += summary.busy_lost;
+        report.skipped_runs = summary.skipped_runs;
+    }
     let mut text = String::new();
     match options.format {
         StatsFormat::Text => report.text(options.by_errno, &mut text),
@@ -535,7 +555,7 @@ pub fn stats<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{Summary, Writer, kernel_records};
+    use crate::format::{Writer, kernel_records};
 
     const OPENAT: u32 = 257;
     const READ: u32 = 0;
@@ -828,6 +848,47 @@ mod tests {
             writer.finish(&Summary::default()).unwrap();
         }
         path
+    }
+
+    #[test]
+    fn losses_without_sequence_numbers_and_skipped_runs_come_from_the_summary() {
+        let path = std::env::temp_dir().join(format!(
+            "syscord-stats-unit-preempted-{}.rec",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer = Writer::new(file, &header()).unwrap();
+        writer
+            .write_kernel(&kernel_records::chunk_of(&[call(OPENAT, 3, None)]))
+            .unwrap();
+        writer
+            .finish(&Summary {
+                busy_lost: 2,
+                skipped_runs: 5,
+                ..Default::default()
+            })
+            .unwrap();
+        let options = StatsOptions {
+            format: StatsFormat::Json,
+            sort: None,
+            by_errno: false,
+            threads: false,
+        };
+        let mut out = Vec::new();
+        let outcome = stats(&path, options, &mut out).unwrap();
+        let json: Value = serde_json::from_slice(&out).unwrap();
+        // No gap: the 2 a held ring dropped are the summary's.
+        assert_eq!(json["lost"], 2);
+        assert_eq!(json["skipped_runs"], 5);
+        assert!(
+            outcome
+                .notes
+                .iter()
+                .any(|n| n.contains("skipped the recorder's programs 5 times")),
+            "{:?}",
+            outcome.notes
+        );
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
