@@ -226,6 +226,7 @@ impl Probes {
             mount_mnt_mountpoint: field("mount", "mnt_mountpoint")?,
             timing: u32::from(options.timing),
             recorder_tgid: std::process::id(),
+            store_release: u32::from(RingPublish::choose()? == RingPublish::StoreRelease),
         };
         let arch = Arch::host().ok_or(Error::Internal("unsupported host architecture"))?;
         let (filter, syscall_filters) = selection.filter.to_kernel(arch, selection.follow);
@@ -392,6 +393,15 @@ impl Probes {
         self.armed.insert(&tid, &1, 0).map_err(load_error)
     }
 
+    /// How the loaded program publishes records.
+    pub fn ring_publish(&self) -> RingPublish {
+        match (cfg!(target_arch = "x86_64"), self.config.store_release) {
+            (true, _) => RingPublish::PlainStore,
+            (false, 0) => RingPublish::Exchange,
+            (false, _) => RingPublish::StoreRelease,
+        }
+    }
+
     /// Maps the per-CPU rings for the drain.
     pub fn rings(&self) -> Result<Rings> {
         let fd = |name: &str| -> Result<_> {
@@ -431,6 +441,107 @@ impl Probes {
         }
         misses
     }
+}
+
+/// How the eBPF program makes a record visible to the drain: the store of its ring's head,
+/// which must not pass the record's own stores (see `ebpf/program/src/ring.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RingPublish {
+    /// x86-64: stores stay in order, a plain store is a release store.
+    PlainStore,
+    /// BPF's store-release instruction (arm64 and riscv64, kernels that take it).
+    StoreRelease,
+    /// An atomic exchange, a full barrier (arm64 and riscv64, older kernels).
+    Exchange,
+}
+
+impl RingPublish {
+    /// What this machine uses: store-release where the kernel takes it, unless
+    /// `SYSCORD_RING_PUBLISH=exchange` asks for the exchange (to compare the two).
+    pub fn choose() -> Result<RingPublish> {
+        if cfg!(target_arch = "x86_64") {
+            return Ok(RingPublish::PlainStore);
+        }
+        match std::env::var("SYSCORD_RING_PUBLISH").as_deref() {
+            Err(_) | Ok("") => Ok(if kernel_takes_store_release() {
+                RingPublish::StoreRelease
+            } else {
+                RingPublish::Exchange
+            }),
+            Ok("exchange") => Ok(RingPublish::Exchange),
+            Ok(other) => Err(Error::Usage(format!(
+                "SYSCORD_RING_PUBLISH={other}: the only choice is `exchange` (unset, syscord \
+                 uses store-release where the kernel has it)"
+            ))),
+        }
+    }
+
+    /// As the file's header names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RingPublish::PlainStore => "plain store",
+            RingPublish::StoreRelease => "store-release",
+            RingPublish::Exchange => "atomic exchange",
+        }
+    }
+}
+
+/// Whether the kernel's verifier and JIT take BPF's store-release instruction (6.15 on
+/// arm64 and x86-64, 6.16 on riscv64): a socket filter that stores to its stack with it
+/// loads or is refused. Asked of the kernel, not read from its version, so backports count.
+pub fn kernel_takes_store_release() -> bool {
+    use aya_obj::generated::{bpf_attr, bpf_cmd, bpf_prog_type};
+    /// One instruction: opcode, destination and source registers, offset, immediate.
+    const fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
+        let off = off.to_le_bytes();
+        let imm = imm.to_le_bytes();
+        [
+            code,
+            dst | src << 4,
+            off[0],
+            off[1],
+            imm[0],
+            imm[1],
+            imm[2],
+            imm[3],
+        ]
+    }
+    const MOV64_IMM: u8 = 0xb7; // BPF_ALU64 | BPF_MOV | BPF_K
+    const STX_DW: u8 = 0x7b; // BPF_STX | BPF_MEM | BPF_DW
+    const ATOMIC_DW: u8 = 0xdb; // BPF_STX | BPF_ATOMIC | BPF_DW
+    const STORE_REL: i32 = 0x110; // BPF_STORE_REL
+    const EXIT: u8 = 0x95; // BPF_JMP | BPF_EXIT
+    let program = [
+        insn(MOV64_IMM, 1, 0, 0, 0),           // r1 = 0
+        insn(STX_DW, 10, 1, -8, 0),            // *(u64 *)(r10 - 8) = r1
+        insn(ATOMIC_DW, 10, 1, -8, STORE_REL), // store_release((u64 *)(r10 - 8), r1)
+        insn(MOV64_IMM, 0, 0, 0, 0),           // r0 = 0
+        insn(EXIT, 0, 0, 0, 0),                // exit
+    ];
+    let license = c"GPL";
+    // SAFETY: a plain C union, valid zeroed.
+    let mut attr: bpf_attr = unsafe { std::mem::zeroed() };
+    // SAFETY: the `__bindgen_anon_3` member is the one BPF_PROG_LOAD reads; `program` and
+    // `license` outlive the call, and the kernel only reads them.
+    let fd = unsafe {
+        let load = &mut attr.__bindgen_anon_3;
+        load.prog_type = bpf_prog_type::BPF_PROG_TYPE_SOCKET_FILTER as u32;
+        load.insn_cnt = program.len() as u32;
+        load.insns = program.as_ptr() as u64;
+        load.license = license.as_ptr() as u64;
+        libc::syscall(
+            libc::SYS_bpf,
+            bpf_cmd::BPF_PROG_LOAD as libc::c_long,
+            std::ptr::addr_of_mut!(attr),
+            std::mem::size_of::<bpf_attr>(),
+        )
+    };
+    if fd < 0 {
+        return false;
+    }
+    // SAFETY: a descriptor the kernel just gave this process, owned by nothing else.
+    drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) });
+    true
 }
 
 /// The kernel's count of the runs of a program it skipped because the program was already
@@ -491,6 +602,29 @@ mod tests {
         let data = std::fs::read(crate::btf::VMLINUX).unwrap();
         let btf = Btf::parse(&data).unwrap();
         check_pt_regs_layout(&btf).unwrap();
+    }
+
+    /// The probe against the kernels' history: store-release came with 6.15 on x86-64 and
+    /// arm64, with 6.16 on riscv64.
+    #[test]
+    fn the_store_release_probe_matches_the_kernel_version() {
+        let uname = nix::sys::utsname::uname().unwrap();
+        let release = uname.release().to_string_lossy().into_owned();
+        let mut numbers = release.split(|c: char| !c.is_ascii_digit());
+        let version: (u32, u32) = (
+            numbers.next().unwrap().parse().unwrap(),
+            numbers.next().unwrap().parse().unwrap(),
+        );
+        let first = if cfg!(target_arch = "riscv64") {
+            (6, 16)
+        } else {
+            (6, 15)
+        };
+        assert_eq!(
+            kernel_takes_store_release(),
+            version >= first,
+            "kernel {release}"
+        );
     }
 
     #[test]

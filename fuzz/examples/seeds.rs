@@ -87,6 +87,7 @@ fn header(arch: Arch) -> Header {
         captures: syscord_handlers::Registry::new(arch)
             .map(|r| r.capture_names())
             .unwrap_or_default(),
+        ring_publish: String::new(),
     }
 }
 

@@ -88,6 +88,7 @@ fn header(arch: Arch, hostname: String) -> Header {
         cpus: 2,
         part: 0,
         captures: Default::default(),
+        ring_publish: String::new(),
     }
 }
 

@@ -322,6 +322,7 @@ mod tests {
             cpus: 1,
             part,
             captures: Default::default(),
+            ring_publish: String::new(),
         }
     }
 

@@ -239,6 +239,8 @@ pub(crate) struct Report {
     pub(crate) lost: u64,
     /// Runs of the recorder's programs the kernel skipped (the summary's `skipped_runs`).
     pub(crate) skipped_runs: u64,
+    /// How the recorder published records (the header's `ring_publish`; empty in older files).
+    pub(crate) ring_publish: String,
     pub(crate) complete: bool,
     /// With `--threads`: one report per thread, by thread id.
     pub(crate) threads: Vec<ThreadReport>,
@@ -272,6 +274,7 @@ impl Report {
             total,
             lost: stats.lost(),
             skipped_runs: 0,
+            ring_publish: String::new(),
             complete,
             threads: stats
                 .threads
@@ -455,6 +458,7 @@ impl Report {
             "total": total,
             "lost": self.lost,
             "skipped_runs": self.skipped_runs,
+            "ring_publish": (!self.ring_publish.is_empty()).then_some(&self.ring_publish),
             "complete": self.complete,
         });
         if !self.threads.is_empty() {
@@ -529,6 +533,7 @@ pub fn stats<W: Write>(
     let end = read_records(path, |record| stats.add(record))?;
     let mut report = Report::new(&stats, end.header.arch, end.complete, options.sort);
     report.missing_tail = end.missing_tail;
+    report.ring_publish = end.header.ring_publish.clone();
     if let Some(summary) = &end.summary {
         // Lost without a sequence number, so no loss record counted them.
         report.lost += summary.busy_lost;
@@ -831,10 +836,12 @@ mod tests {
             cpus: 1,
             part: 0,
             captures: Default::default(),
+            ring_publish: String::new(),
         }
     }
 
-    fn write_file(name: &str, records: &[Record], finish: bool) -> std::path::PathBuf {
+    /// A recording of `records`, ended by `summary` (or cut short before its end chunk).
+    fn write_file(name: &str, records: &[Record], summary: Option<&Summary>) -> std::path::PathBuf {
         let path = std::env::temp_dir().join(format!(
             "syscord-stats-unit-{name}-{}.rec",
             std::process::id()
@@ -844,30 +851,20 @@ mod tests {
         writer
             .write_kernel(&kernel_records::chunk_of(records))
             .unwrap();
-        if finish {
-            writer.finish(&Summary::default()).unwrap();
+        if let Some(summary) = summary {
+            writer.finish(summary).unwrap();
         }
         path
     }
 
     #[test]
     fn losses_without_sequence_numbers_and_skipped_runs_come_from_the_summary() {
-        let path = std::env::temp_dir().join(format!(
-            "syscord-stats-unit-preempted-{}.rec",
-            std::process::id()
-        ));
-        let file = std::fs::File::create(&path).unwrap();
-        let mut writer = Writer::new(file, &header()).unwrap();
-        writer
-            .write_kernel(&kernel_records::chunk_of(&[call(OPENAT, 3, None)]))
-            .unwrap();
-        writer
-            .finish(&Summary {
-                busy_lost: 2,
-                skipped_runs: 5,
-                ..Default::default()
-            })
-            .unwrap();
+        let summary = Summary {
+            busy_lost: 2,
+            skipped_runs: 5,
+            ..Default::default()
+        };
+        let path = write_file("preempted", &[call(OPENAT, 3, None)], Some(&summary));
         let options = StatsOptions {
             format: StatsFormat::Json,
             sort: None,
@@ -900,7 +897,7 @@ mod tests {
             by_errno: false,
             threads: true,
         };
-        let whole = write_file("whole", &records, true);
+        let whole = write_file("whole", &records, Some(&Summary::default()));
         let mut out = Vec::new();
         let outcome = stats(&whole, options, &mut out).unwrap();
         assert!(
@@ -917,7 +914,7 @@ mod tests {
         assert_eq!(json["threads"].as_array().unwrap().len(), 1);
 
         // Without its end chunk: statistics, and the caller is told the tail is missing.
-        let unfinished = write_file("unfinished", &records, false);
+        let unfinished = write_file("unfinished", &records, None);
         let mut out = Vec::new();
         let outcome = stats(&unfinished, options, &mut out).unwrap();
         assert!(

@@ -398,6 +398,20 @@ fn preemption_free(release: &str) -> bool {
     major < 7 && !release.contains("-rt-")
 }
 
+/// How syscord's eBPF program publishes records on a kernel `release` of `arch`: BPF's
+/// store-release came with 6.15 on arm64 and 6.16 on riscv64; x86-64 needs none.
+fn ring_publish(arch: Arch, release: &str) -> &'static str {
+    let mut numbers = release.split(|c: char| !c.is_ascii_digit());
+    let mut next = || numbers.next().and_then(|n| n.parse().ok()).unwrap_or(0u32);
+    let version = (next(), next());
+    match arch {
+        Arch::X86_64 => "plain store",
+        Arch::Riscv64 if version >= (6, 16) => "store-release",
+        Arch::Aarch64 if version >= (6, 15) => "store-release",
+        _ => "atomic exchange",
+    }
+}
+
 /// The number the first group of `pattern` matches in `text`, or 0.
 fn output_count(text: &str, pattern: &str) -> u64 {
     Regex::new(pattern)
@@ -612,6 +626,14 @@ fn guest_records_right(arch: Arch, cell: &str) {
         skipped_in_storms += skipped;
         lost_in_storms += lost;
     }
+    // The storms ran with the way of publishing this kernel allows: the probe chose it.
+    let stats = json_lines(&guest.ok("syscord stats --format json /tmp/storm.rec"));
+    assert_eq!(
+        stats[0]["ring_publish"],
+        ring_publish(arch, &guest.uname),
+        "{label}: kernel {}",
+        guest.uname
+    );
     eprintln!(
         "{label}: {STORM_RUNS} storms of 2 x {STORM_CALLS} getppid calls in {:.1} s, {lost_in_storms} lost, {skipped_in_storms} runs of syscord's programs skipped by the kernel",
         started.elapsed().as_secs_f64()

@@ -311,6 +311,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         cpus: cpus as u32,
         part: 0,
         captures: registry.capture_names(),
+        ring_publish: probes.ring_publish().name().to_owned(),
     };
     let output =
         Output::create(&options.output, &header, options.rotation).map_err(output_error)?;

@@ -625,6 +625,9 @@ pub struct Config {
     pub timing: u32,
     /// The recorder's own process: never a candidate, even with `follow::EVERYTHING`.
     pub recorder_tgid: u32,
+    /// Non-zero where the kernel takes BPF's store-release instruction (arm64 and riscv64
+    /// only): rings publish their head with it rather than with an atomic exchange.
+    pub store_release: u32,
 }
 
 #[cfg(feature = "user")]

@@ -18,6 +18,7 @@
 #![no_std]
 #![no_main]
 #![feature(core_intrinsics)]
+#![cfg_attr(not(bpf_target_arch = "x86_64"), feature(asm_experimental_arch))]
 #![allow(internal_features)]
 
 mod captures;
@@ -92,6 +93,7 @@ static CONFIG: Config = Config {
     mount_mnt_mountpoint: 0,
     timing: 0,
     recorder_tgid: 0,
+    store_release: 0,
 };
 
 /// One field of CONFIG. The volatile read keeps the compiler from folding the placeholder

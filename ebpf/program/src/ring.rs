@@ -13,9 +13,11 @@
 //!
 //! - **Records are whole when read**: (3) before (4) on the producer side, (a) before (b) on
 //!   the consumer side. x86_64 keeps stores in order (TSO), so (4) is a plain store after a
-//!   compiler fence. arm64 and riscv64 may make (4) visible before (3); there (4) is an atomic
-//!   exchange, which their BPF JITs emit as a fully ordered instruction (`swpal`, or a loop
-//!   between `dmb ish`; `amoswap.d.aqrl`), so every earlier store is visible first. The
+//!   compiler fence. arm64 and riscv64 may make (4) visible before (3); there (4) is BPF's
+//!   store-release where the kernel has it (`stlr`; `fence rw,w` then `sd`), and elsewhere
+//!   an atomic exchange, which their BPF JITs emit as a fully ordered instruction (`swpal`,
+//!   or a loop between `dmb ish`; `amoswap.d.aqrl`): either way every earlier store is
+//!   visible first. The
 //!   consumer's acquire load (`ldar`; `ld` then `fence r,rw`; a plain `mov` on x86) keeps
 //!   (b) after (a).
 //! - **Space is reused only once read**: the consumer's (b) before (c) is its release store
@@ -71,9 +73,13 @@ pub struct Slot {
 ///
 /// x86 keeps stores in program order, so a plain store (after a compiler fence) is a release
 /// store; a locked instruction there would also wait for every cache miss of the record to
-/// complete, which measured as most of the cost of a record. arm64 and riscv64 reorder stores,
-/// and BPF has no release store before kernel 6.16, so there the head moves with an atomic
-/// exchange, a full barrier on both JITs (swpal or a fenced ll/sc loop; amoswap.aqrl).
+/// complete, which measured as most of the cost of a record. arm64 and riscv64 reorder stores.
+/// Where the kernel takes BPF's store-release (6.15 on arm64, 6.16 on riscv64; userspace
+/// probes it and sets `store_release`), the head moves with it (`stlr`; `fence rw,w` then
+/// `sd`). Older kernels would reject the instruction, but the verifier only checks the branch
+/// the read-only `CONFIG` selects and turns the other into dead code; there the head moves
+/// with an atomic exchange, a full barrier on both JITs (swpal or a fenced ll/sc loop;
+/// amoswap.aqrl).
 #[inline(always)]
 fn publish(head: *mut u64, value: u64) {
     #[cfg(bpf_target_arch = "x86_64")]
@@ -83,11 +89,25 @@ fn publish(head: *mut u64, value: u64) {
         core::ptr::write_volatile(head, value);
     }
     #[cfg(not(bpf_target_arch = "x86_64"))]
-    // SAFETY: `head` points into this CPU's RingMeta.
-    unsafe {
-        core::intrinsics::atomic_xchg::<u64, { core::intrinsics::AtomicOrdering::SeqCst }>(
-            head, value,
-        );
+    if config!(store_release) != 0 {
+        // SAFETY: `head` points into this CPU's RingMeta. The assembler spells the
+        // instruction out: rustc's bpf target (cpu v3) would lower a release store to a
+        // plain one.
+        unsafe {
+            core::arch::asm!(
+                "store_release((u64 *)({head} + 0), {value})",
+                head = in(reg) head,
+                value = in(reg) value,
+                options(nostack, preserves_flags),
+            );
+        }
+    } else {
+        // SAFETY: `head` points into this CPU's RingMeta.
+        unsafe {
+            core::intrinsics::atomic_xchg::<u64, { core::intrinsics::AtomicOrdering::SeqCst }>(
+                head, value,
+            );
+        }
     }
 }
 

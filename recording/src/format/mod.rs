@@ -109,6 +109,10 @@ pub struct Header {
     /// Empty in files written before it; the reader's own handlers name them then.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub captures: BTreeMap<u32, Vec<String>>,
+    /// How the recorder's eBPF program published records to the drain: "plain store",
+    /// "store-release" or "atomic exchange". Empty in files written before it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ring_publish: String,
 }
 
 impl Header {

@@ -286,6 +286,7 @@ mod tests {
             cpus: 2,
             part: 0,
             captures: Default::default(),
+            ring_publish: String::new(),
         }
     }
 
