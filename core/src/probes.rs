@@ -151,6 +151,7 @@ pub struct Probes {
     /// Bytes of EXE_BITS in use (0 when the filter has no exe condition).
     exe_len: usize,
     config: Config,
+    publish: RingPublish,
     attached: Vec<&'static str>,
 }
 
@@ -186,6 +187,7 @@ impl Probes {
             ));
         }
         let field = |s: &str, f: &str| btf.field_offset(s, f).map_err(btf_error);
+        let publish = RingPublish::choose()?;
         let config = Config {
             cpus: cpus as u32,
             segments_per_cpu: segments_per_cpu as u32,
@@ -226,7 +228,7 @@ impl Probes {
             mount_mnt_mountpoint: field("mount", "mnt_mountpoint")?,
             timing: u32::from(options.timing),
             recorder_tgid: std::process::id(),
-            store_release: u32::from(RingPublish::choose()? == RingPublish::StoreRelease),
+            store_release: u32::from(publish == RingPublish::StoreRelease),
         };
         let arch = Arch::host().ok_or(Error::Internal("unsupported host architecture"))?;
         let (filter, syscall_filters) = selection.filter.to_kernel(arch, selection.follow);
@@ -358,6 +360,7 @@ impl Probes {
                 0
             },
             config,
+            publish,
             attached,
         })
     }
@@ -395,11 +398,7 @@ impl Probes {
 
     /// How the loaded program publishes records.
     pub fn ring_publish(&self) -> RingPublish {
-        match (cfg!(target_arch = "x86_64"), self.config.store_release) {
-            (true, _) => RingPublish::PlainStore,
-            (false, 0) => RingPublish::Exchange,
-            (false, _) => RingPublish::StoreRelease,
-        }
+        self.publish
     }
 
     /// Maps the per-CPU rings for the drain.
@@ -529,19 +528,37 @@ pub fn kernel_takes_store_release() -> bool {
         load.insn_cnt = program.len() as u32;
         load.insns = program.as_ptr() as u64;
         load.license = license.as_ptr() as u64;
+        bpf(bpf_cmd::BPF_PROG_LOAD, &mut attr)
+    };
+    let Ok(fd) = fd else {
+        return false;
+    };
+    // SAFETY: a descriptor the kernel just gave this process, owned by nothing else.
+    drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+    true
+}
+
+/// The `bpf` system call, for the commands aya has no public call for.
+///
+/// # Safety
+/// `attr` must be filled in as `cmd` reads it, and every pointer in it valid for the call.
+unsafe fn bpf(
+    cmd: aya_obj::generated::bpf_cmd,
+    attr: &mut aya_obj::generated::bpf_attr,
+) -> std::io::Result<i32> {
+    // SAFETY: the caller's promise; the kernel reads and writes at most size_of(bpf_attr).
+    let ret = unsafe {
         libc::syscall(
             libc::SYS_bpf,
-            bpf_cmd::BPF_PROG_LOAD as libc::c_long,
-            std::ptr::addr_of_mut!(attr),
-            std::mem::size_of::<bpf_attr>(),
+            cmd as libc::c_long,
+            std::ptr::from_mut(attr),
+            std::mem::size_of::<aya_obj::generated::bpf_attr>(),
         )
     };
-    if fd < 0 {
-        return false;
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error());
     }
-    // SAFETY: a descriptor the kernel just gave this process, owned by nothing else.
-    drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) });
-    true
+    Ok(ret as i32)
 }
 
 /// The kernel's count of the runs of a program it skipped because the program was already
@@ -553,19 +570,11 @@ fn recursion_misses(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<u64> {
     let mut attr: bpf_attr = unsafe { std::mem::zeroed() };
     // SAFETY: the `info` member of the union is the one BPF_OBJ_GET_INFO_BY_FD reads; the
     // kernel writes at most `info_len` bytes to `info`, which outlives the call.
-    let ret = unsafe {
+    unsafe {
         attr.info.bpf_fd = std::os::fd::AsRawFd::as_raw_fd(&fd) as u32;
         attr.info.info_len = std::mem::size_of::<bpf_prog_info>() as u32;
         attr.info.info = std::ptr::addr_of_mut!(info) as u64;
-        libc::syscall(
-            libc::SYS_bpf,
-            bpf_cmd::BPF_OBJ_GET_INFO_BY_FD as libc::c_long,
-            std::ptr::addr_of_mut!(attr),
-            std::mem::size_of::<bpf_attr>(),
-        )
-    };
-    if ret < 0 {
-        return Err(std::io::Error::last_os_error());
+        bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
     }
     Ok(info.recursion_misses)
 }
