@@ -100,7 +100,7 @@ struct RecordArgs {
     #[arg(long = "pcomm", value_name = "NAME")]
     pcomm_filter: Vec<String>,
     /// Size of each CPU's ring buffer: a power of two, at least 2M (K, M, G suffixes).
-    /// Default: 64M shared among the CPUs, at most 32M each.
+    /// Default: 16M, or 64M shared among the CPUs where that is less.
     #[arg(long, value_name = "SIZE", value_parser = parse_ring_size)]
     buffer_size: Option<u64>,
     /// Bytes captured per buffer at most (file and socket content, paths, structs).

@@ -59,9 +59,10 @@ pub struct ProbeOptions {
 }
 
 impl ProbeOptions {
-    /// Default ring size: 64 MiB in all, split over the CPUs, between one segment (2 MiB) and
-    /// 32 MiB per CPU (about 100 ms of a syscall storm on one CPU: room for the drain to be
-    /// late now and then).
+    /// Default ring size: 16 MiB per CPU (about 40 ms of the fastest syscall storm on one
+    /// CPU: room for the drain to be late now and then), and 64 MiB in all at most, so
+    /// between one segment (2 MiB) and 16 MiB per CPU. The kernel zeroes the rings when it
+    /// creates them, which is most of the start-up where pages are slow to come by.
     pub fn default_ring_bytes_per_cpu(cpus: usize) -> u64 {
         let share = (64u64 << 20) / cpus.max(1) as u64;
         let power = if share.is_power_of_two() {
@@ -69,7 +70,7 @@ impl ProbeOptions {
         } else {
             share.next_power_of_two() / 2
         };
-        power.clamp(SEGMENT_SIZE, 32 << 20)
+        power.clamp(SEGMENT_SIZE, 16 << 20)
     }
 }
 
@@ -638,8 +639,9 @@ mod tests {
 
     #[test]
     fn default_ring_sizes() {
-        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(1), 32 << 20);
-        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(2), 32 << 20);
+        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(1), 16 << 20);
+        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(2), 16 << 20);
+        assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(4), 16 << 20);
         assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(8), 8 << 20);
         assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(12), 4 << 20);
         assert_eq!(ProbeOptions::default_ring_bytes_per_cpu(256), SEGMENT_SIZE);

@@ -10,8 +10,8 @@ const BURST_RATE: u64 = 512 << 20;
 /// The drain's sleep when every ring was empty the last `idle_passes` passes in a row:
 /// `idle_sleep`, doubled for each such pass after the first up to four times as long, but
 /// never longer than a burst at BURST_RATE takes to fill half a ring of `ring_bytes`. An
-/// idle recording with the default rings (32 MiB a CPU on two CPUs) then wakes the drain
-/// 32 times a second instead of 100.
+/// idle recording with the default rings (16 MiB a CPU) then wakes the drain 64 times a
+/// second instead of 100.
 pub(super) fn idle_sleep_after(
     idle_passes: u32,
     idle_sleep: Duration,
