@@ -125,8 +125,8 @@ struct RecordArgs {
     #[arg(long, conflicts_with_all = ["capture_writes", "capture_inputs", "full"])]
     no_data: bool,
     /// How long the drain sleeps when it finds every ring empty (ms); after more empty
-    /// passes in a row, up to four times that, as far as the rings' size allows. Longer
-    /// polls cost less CPU and need bigger rings.
+    /// passes in a row, longer: up to a second with rings of 8M or more (a ring that fills
+    /// a segment wakes it), else up to four times that, as far as the rings' size allows.
     #[arg(long, value_name = "MS", default_value_t = 10)]
     poll_interval: u64,
     /// Kernel BTF to read struct layouts from, for kernels that do not expose

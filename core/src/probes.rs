@@ -16,7 +16,7 @@ use crate::{
     error::{Error, Result},
     filter::Compiled,
     mapping::{Mapping, page_align},
-    ring::Rings,
+    ring::{Rings, wake_buffer_bytes},
 };
 
 /// The eBPF object built for this binary's architecture by core/build.rs.
@@ -246,6 +246,10 @@ impl Probes {
             .override_global("SYSCALL_FILTERS", syscall_filters.as_slice(), true)
             .map_max_entries("RING_META", config.cpus)
             .map_max_entries("RING_DATA", config.cpus * config.segments_per_cpu)
+            .map_max_entries(
+                "RING_WAKE",
+                wake_buffer_bytes(cpus, u64::from(config.segments_per_cpu)),
+            )
             .map_max_entries("TASKS", config.task_words)
             .map_max_entries("EXE_BITS", exe_words)
             .map_max_entries(
@@ -402,8 +406,12 @@ impl Probes {
         self.publish
     }
 
-    /// Maps the per-CPU rings for the drain.
-    pub fn rings(&self) -> Result<Rings> {
+    /// Maps the per-CPU rings for the drain, and hands it their notices.
+    pub fn rings(&mut self) -> Result<Rings> {
+        let notices = match self.ebpf.take_map("RING_WAKE") {
+            Some(map @ Map::RingBuf(_)) => aya::maps::RingBuf::try_from(map).map_err(load_error)?,
+            _ => return Err(Error::Internal("ring notice map missing")),
+        };
         let fd = |name: &str| -> Result<_> {
             match self.ebpf.map(name) {
                 Some(Map::Array(data)) => Ok(data.fd().as_fd()),
@@ -413,6 +421,7 @@ impl Probes {
         Rings::new(
             fd("RING_META")?,
             fd("RING_DATA")?,
+            notices,
             self.config.cpus as usize,
             u64::from(self.config.segments_per_cpu),
         )

@@ -8,10 +8,13 @@
 
 use std::{
     io,
-    os::fd::BorrowedFd,
+    os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd},
     sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
 };
 
+use aya::maps::{MapData, RingBuf};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use syscord_common::{RingMeta, SEGMENT_BYTES, SEGMENT_SIZE};
 
 use crate::mapping::{Mapping, page_align};
@@ -34,12 +37,24 @@ pub struct Rings {
     data: Mapping,
     cpus: usize,
     segments_per_cpu: u64,
+    wakeups: Wakeups,
+}
+
+/// Bytes of the producers' notice buffer (`RING_WAKE`) for `cpus` rings of
+/// `segments_per_cpu` segments: room for twice the notices they can make between two drain
+/// passes (one per segment a ring enters, and a ring cannot run more than its size ahead
+/// of the drain), 16 bytes each with the kernel's header; a power of two of whole pages,
+/// as the kernel wants.
+pub fn wake_buffer_bytes(cpus: usize, segments_per_cpu: u64) -> u32 {
+    let notices = 2 * (cpus as u64 * segments_per_cpu + cpus as u64);
+    page_align((notices * 16) as usize).next_power_of_two() as u32
 }
 
 impl Rings {
     pub fn new(
         meta_fd: BorrowedFd<'_>,
         data_fd: BorrowedFd<'_>,
+        notices: RingBuf<MapData>,
         cpus: usize,
         segments_per_cpu: u64,
     ) -> io::Result<Rings> {
@@ -53,7 +68,25 @@ impl Rings {
             data,
             cpus,
             segments_per_cpu,
+            wakeups: Wakeups::new(notices)?,
         })
+    }
+
+    /// A handle that ends an idle drain's wait when recording stops.
+    pub fn stopper(&self) -> io::Result<Stopper> {
+        self.wakeups.stopper()
+    }
+
+    /// What an idle drain waits for; see [`Wakeups`].
+    pub fn wakeups(&mut self) -> &mut Wakeups {
+        &mut self.wakeups
+    }
+
+    /// Whether a ring has room for a segment's notice to wake the drain in time: the
+    /// notice comes once a ring has entered its next segment, so at most two of its
+    /// segments are in use by then (the one it left and the one it entered).
+    pub fn wakes_the_drain(&self) -> bool {
+        self.segments_per_cpu >= 4
     }
 
     pub fn cpus(&self) -> usize {
@@ -139,4 +172,61 @@ impl Rings {
 pub struct CorruptRing {
     pub cpu: usize,
     pub position: u64,
+}
+
+/// What wakes an idle drain: a producer's notice (a CPU's ring entered its next segment,
+/// so a segment's worth of records waits) or the recorder stopping. Both are level
+/// triggered: an unread notice or a stop makes every wait return at once.
+pub struct Wakeups {
+    notices: RingBuf<MapData>,
+    stop: OwnedFd,
+}
+
+impl Wakeups {
+    fn new(notices: RingBuf<MapData>) -> io::Result<Wakeups> {
+        // SAFETY: eventfd has no memory effects; a valid fd is owned from here on.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Wakeups {
+            notices,
+            // SAFETY: just created, owned by nothing else.
+            stop: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    fn stopper(&self) -> io::Result<Stopper> {
+        Ok(Stopper(self.stop.try_clone()?))
+    }
+
+    /// Reads the notices that have come: the drain does so on every pass, before reading
+    /// the heads, so the records they announce are among those it copies and the buffer
+    /// never fills.
+    pub fn take_notices(&mut self) {
+        while self.notices.next().is_some() {}
+    }
+
+    /// Sleeps until a notice comes, the recorder stops, or `timeout` has passed.
+    pub fn wait(&mut self, timeout: Duration) {
+        let mut fds = [
+            PollFd::new(self.notices.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.stop.as_fd(), PollFlags::POLLIN),
+        ];
+        let timeout = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+        // EINTR (a signal to the recorder) only ends the wait early.
+        let _ = poll(&mut fds, timeout);
+    }
+}
+
+/// Ends a drain's wait (see [`Wakeups::stopper`]).
+pub struct Stopper(OwnedFd);
+
+impl Stopper {
+    pub fn wake(&self) {
+        let one = 1u64.to_ne_bytes();
+        // An eventfd counter cannot overflow from one write a recording; a failed write
+        // leaves the drain to its own deadline.
+        let _ = nix::unistd::write(&self.0, &one);
+    }
 }

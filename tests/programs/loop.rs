@@ -5,7 +5,8 @@
 //! two threads of getppid and two of 4 KiB preads for that long, then prints how many calls
 //! each thread made (`getppid <tid> <calls>`, `pread <tid> <calls>`), so a test can check
 //! that the recording holds every one of them. `sc-loop getppid-pair N` runs two threads of
-//! N getppid calls each, as fast as they can, and prints the same lines. `sc-loop unknown N`
+//! N getppid calls each, as fast as they can, and prints the same lines; with a third
+//! argument, after sleeping that many milliseconds. `sc-loop unknown N`
 //! makes N calls of the first number past syscord's syscall table (one the running kernel
 //! may implement while syscord has no name for it) with the arguments 1 to 6, small
 //! integers that no syscall takes for valid pointers, and prints `unknown <nr> <ret>` for
@@ -70,7 +71,13 @@ fn main() -> ExitCode {
             start.elapsed()
         }
         "storm" => return storm(Duration::from_secs(n)),
-        "getppid-pair" => return getppid_pair(n),
+        "getppid-pair" => {
+            let idle_ms = args
+                .get(3)
+                .map_or(0, |ms| ms.parse().expect("milliseconds"));
+            thread::sleep(Duration::from_millis(idle_ms));
+            return getppid_pair(n);
+        }
         "unknown" => return unknown(n),
         other => {
             eprintln!("sc-loop: unknown loop {other}");

@@ -116,6 +116,60 @@ fn two_threads_of_getppid_at_full_speed_lose_nothing() {
     assert_eq!(getppid, 4_000_000);
 }
 
+/// The drain's voluntary context switches so far: one per wake-up from a sleep or a wait.
+fn drain_wakeups(recorder: u32) -> u64 {
+    for task in std::fs::read_dir(format!("/proc/{recorder}/task")).unwrap() {
+        let task = task.unwrap().path();
+        let comm = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        if comm.trim() == "syscord-drain" {
+            let status = std::fs::read_to_string(task.join("status")).unwrap();
+            return status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .map(|n| n.trim().parse().unwrap())
+                .unwrap();
+        }
+    }
+    panic!("no syscord-drain thread in {recorder}");
+}
+
+#[test]
+fn an_idle_recording_wakes_the_drain_about_once_a_second() {
+    let _alone = alone();
+    let scratch = Scratch::new("idle");
+    let mut recorder = Command::new(syscord())
+        .arg("record")
+        .arg("-o")
+        .arg(scratch.path("idle.rec"))
+        .args(["--", "sleep", "5"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Past the start and the drain's first, shorter sleeps.
+    thread::sleep(Duration::from_millis(2000));
+    let before = drain_wakeups(recorder.id());
+    thread::sleep(Duration::from_millis(2500));
+    let woken = drain_wakeups(recorder.id()) - before;
+    assert!(recorder.wait().unwrap().success());
+    // Polling every 10 to 40 ms, as before the producers' notices, was 60 to 250 times.
+    assert!(
+        (1..=8).contains(&woken),
+        "the idle drain woke {woken} times in 2.5 s"
+    );
+}
+
+#[test]
+fn a_storm_after_an_idle_while_loses_nothing() {
+    let _alone = alone();
+    // The drain is in its longest idle wait when the calls start: the first ring segment
+    // they fill must wake it.
+    let (getppid, _) = loses_nothing(
+        "idle-then-storm",
+        &[LOOP, "getppid-pair", "2000000", "3000"],
+    );
+    assert_eq!(getppid, 4_000_000);
+}
+
 #[test]
 fn syscall_times_are_measured_with_t() {
     let _alone = alone();

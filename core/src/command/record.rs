@@ -324,6 +324,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         options.rotation.is_some(),
     )
     .map_err(output_error)?;
+    let wake_drain = drain.rings().stopper().map_err(output_error)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(DrainProgress::default());
@@ -415,6 +416,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
     // No event after detach; the drain's last pass then sees everything.
     let skipped_runs = probes.detach();
     stop.store(true, Ordering::Release);
+    wake_drain.wake();
     let mut drain = drain_thread
         .join()
         .map_err(|_| Error::Internal("the drain thread panicked"))?

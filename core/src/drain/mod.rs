@@ -153,9 +153,16 @@ impl Drain {
                 self.rings.bytes_per_cpu(),
                 fastest_ring_bytes,
                 since_last_pass,
-                idle_sleep_after(idle_passes, idle_sleep, self.rings.bytes_per_cpu()),
+                idle_sleep_after(
+                    idle_passes,
+                    idle_sleep,
+                    self.rings.bytes_per_cpu(),
+                    self.rings.wakes_the_drain(),
+                ),
             );
-            if !pause.is_zero() {
+            if fastest_ring_bytes == 0 && self.rings.wakes_the_drain() {
+                self.rings.wakeups().wait(pause);
+            } else if !pause.is_zero() {
                 thread::sleep(pause);
             }
         }
@@ -167,6 +174,7 @@ impl Drain {
         // Before the heads: a record stamped before this (less the slack) is published by
         // the time they are read, so this pass copies it if no earlier one did.
         let watermark = boot_ns().saturating_sub(WATERMARK_SLACK_NS);
+        self.rings.wakeups().take_notices();
         // Heads first, names second: a thread is marked only after its name was sent, so
         // every record below these heads comes from a thread whose name is now at hand.
         let heads: Vec<u64> = (0..self.rings.cpus()).map(|c| self.rings.head(c)).collect();

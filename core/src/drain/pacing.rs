@@ -3,22 +3,33 @@
 
 use std::time::Duration;
 
+use super::FLUSH_INTERVAL;
+
 /// A ring filling this fast (bytes a second) is what the longer idle sleeps leave room for:
 /// about what one CPU making getppid calls as fast as it can writes, with margin.
 const BURST_RATE: u64 = 512 << 20;
 
 /// The drain's sleep when every ring was empty the last `idle_passes` passes in a row:
-/// `idle_sleep`, doubled for each such pass after the first up to four times as long, but
-/// never longer than a burst at BURST_RATE takes to fill half a ring of `ring_bytes`. An
-/// idle recording with the default rings (16 MiB a CPU) then wakes the drain 64 times a
-/// second instead of 100.
+/// `idle_sleep`, doubled for each such pass after the first. Where the producers' notices
+/// wake the drain in time (`woken`: a ring of four segments or more), up to the flush
+/// interval, so a trickle of records still reaches the file within about a second and an
+/// idle recording wakes about once a second. Otherwise up to four times `idle_sleep`, and
+/// never longer than a burst at BURST_RATE takes to fill half a ring of `ring_bytes`.
 pub(super) fn idle_sleep_after(
     idle_passes: u32,
     idle_sleep: Duration,
     ring_bytes: u64,
+    woken: bool,
 ) -> Duration {
-    let longest = Duration::from_nanos(ring_bytes / 2 * 1_000_000_000 / BURST_RATE);
-    let backed_off = idle_sleep * (1 << idle_passes.saturating_sub(1).min(2));
+    let (doublings, longest) = if woken {
+        (16, FLUSH_INTERVAL)
+    } else {
+        (
+            2,
+            Duration::from_nanos(ring_bytes / 2 * 1_000_000_000 / BURST_RATE),
+        )
+    };
+    let backed_off = idle_sleep.saturating_mul(1 << idle_passes.saturating_sub(1).min(doublings));
     backed_off.min(longest).max(idle_sleep)
 }
 
@@ -77,16 +88,42 @@ mod tests {
         let ms = Duration::from_millis;
         // Half of 32 MiB fills in 31.25 ms at BURST_RATE.
         let sleeps: Vec<_> = (0..5)
-            .map(|n| idle_sleep_after(n, ms(10), 32 * MIB))
+            .map(|n| idle_sleep_after(n, ms(10), 32 * MIB, false))
             .collect();
         let ring_bound = Duration::from_micros(31_250);
         assert_eq!(sleeps, [ms(10), ms(10), ms(20), ring_bound, ring_bound]);
         // Half of 8 MiB (64 MiB over 8 CPUs) fills in 7.8 ms.
         assert_eq!(
-            idle_sleep_after(10, ms(5), 8 * MIB),
+            idle_sleep_after(10, ms(5), 8 * MIB, false),
             Duration::from_nanos(7_812_500)
         );
         // Half of 2 MiB fills in 2 ms: never shorter than the poll interval asked for.
-        assert_eq!(idle_sleep_after(10, ms(10), 2 * MIB), ms(10));
+        assert_eq!(idle_sleep_after(10, ms(10), 2 * MIB, false), ms(10));
+    }
+
+    #[test]
+    fn a_drain_the_producers_wake_sleeps_up_to_the_flush_interval() {
+        const MIB: u64 = 1 << 20;
+        let ms = Duration::from_millis;
+        let sleeps: Vec<_> = (0..10)
+            .map(|n| idle_sleep_after(n, ms(10), 16 * MIB, true))
+            .collect();
+        assert_eq!(
+            sleeps,
+            [
+                ms(10),
+                ms(10),
+                ms(20),
+                ms(40),
+                ms(80),
+                ms(160),
+                ms(320),
+                ms(640),
+                FLUSH_INTERVAL,
+                FLUSH_INTERVAL
+            ]
+        );
+        // A longer poll interval than the flush interval is kept.
+        assert_eq!(idle_sleep_after(3, ms(2000), 16 * MIB, true), ms(2000));
     }
 }

@@ -7,7 +7,10 @@
 //!
 //! Producer (here), in program order: (1) take the ring (`busy`); (2) read `tail` (or the
 //! copy in `tail_seen`) and compare it with `head`; (3) write the record's bytes past
-//! `head`; (4) store the new `head` (`publish`); (5) give the ring back.
+//! `head`; (4) store the new `head` (`publish`); (5) give the ring back; (6) when the head
+//! entered the next segment, a notice in `RING_WAKE` for an idle drain (the drain reads
+//! notices before heads, and a notice is sent after its head, so it announces nothing
+//! the drain could miss).
 //! Consumer (`core/src/ring.rs`): (a) load `head` with acquire; (b) read the records below
 //! it; (c) store the new `tail` with release.
 //!
@@ -36,10 +39,10 @@
 //!   does not.
 
 use aya_ebpf::{
-    bindings::BPF_F_MMAPABLE,
+    bindings::{BPF_F_MMAPABLE, BPF_RB_FORCE_WAKEUP},
     helpers::{bpf_get_current_task_btf, bpf_ktime_get_boot_ns},
     macros::map,
-    maps::Array,
+    maps::{Array, RingBuf},
 };
 use syscord_common::{
     HEADER_SIZE, RECORD_ALIGN, RecordHeader, RingMeta, SEGMENT_BYTES, SEGMENT_GUARD, SEGMENT_SIZE,
@@ -60,12 +63,20 @@ static RING_META: Array<RingMeta> = Array::with_max_entries(1, BPF_F_MMAPABLE);
 #[map]
 static RING_DATA: Array<Segment> = Array::with_max_entries(1, BPF_F_MMAPABLE);
 
+/// Wake-ups for the drain: a CPU's number each time a record it commits takes its ring into
+/// the next segment. An idle drain waits for these (and its flush deadline) instead of
+/// polling the rings, and wakes with most of a ring still free. Sized by userspace, which
+/// reads the notices on every pass so the buffer never fills.
+#[map]
+static RING_WAKE: RingBuf = RingBuf::with_byte_size(4096, 0);
+
 /// Room for one record in this CPU's ring, not yet visible to the drain.
 pub struct Slot {
     meta: *mut RingMeta,
     record: *mut u8,
     start: u64,
     seq: u64,
+    cpu: u32,
 }
 
 /// Publishes `value` as the new head: the record's bytes must be visible before the head
@@ -238,6 +249,7 @@ fn slot_at<const MAX: u64>(cpu: u32, meta: *mut RingMeta, head: u64, seq: u64) -
         record,
         start: head,
         seq,
+        cpu,
     })
 }
 
@@ -293,13 +305,16 @@ impl Slot {
     /// Makes the record (`len` bytes, at most the reserved size) visible to the drain.
     #[inline(always)]
     pub fn commit(self, len: u64) {
+        let end = next_position(self.start, align(len));
         // SAFETY: `meta` is this CPU's RingMeta.
-        publish(
-            unsafe { core::ptr::addr_of_mut!((*self.meta).head) },
-            next_position(self.start, align(len)),
-        );
+        publish(unsafe { core::ptr::addr_of_mut!((*self.meta).head) }, end);
         // SAFETY: this run took the ring in `reserve`.
         unsafe { give_busy(self.meta) };
+        // Once per segment: after the head, so the woken drain finds the records. A full
+        // notice buffer only loses a wake-up, which the drain's deadline makes up for.
+        if end / SEGMENT_SIZE != self.start / SEGMENT_SIZE {
+            let _ = RING_WAKE.output(&self.cpu, u64::from(BPF_RB_FORCE_WAKEUP));
+        }
     }
 
     /// Gives the reservation up without publishing anything: the sequence number it took
