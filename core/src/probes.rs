@@ -59,8 +59,8 @@ pub struct ProbeOptions {
 }
 
 impl ProbeOptions {
-    /// Default ring size: 16 MiB per CPU (about 40 ms of the fastest syscall storm on one
-    /// CPU: room for the drain to be late now and then), and 64 MiB in all at most, so
+    /// Default ring size: 16 MiB per CPU (about 19 ms of the fastest syscall storm measured
+    /// on one CPU: room for the drain to be late now and then), and 64 MiB in all at most, so
     /// between one segment (2 MiB) and 16 MiB per CPU. The kernel zeroes the rings when it
     /// creates them, which is most of the start-up where pages are slow to come by.
     pub fn default_ring_bytes_per_cpu(cpus: usize) -> u64 {
