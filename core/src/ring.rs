@@ -219,7 +219,7 @@ impl Wakeups {
     }
 }
 
-/// Ends a drain's wait (see [`Wakeups::stopper`]).
+/// Ends a drain's wait (see [`Rings::stopper`]).
 pub struct Stopper(OwnedFd);
 
 impl Stopper {
