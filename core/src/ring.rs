@@ -8,13 +8,16 @@
 
 use std::{
     io,
-    os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd},
+    os::fd::{AsFd, BorrowedFd, OwnedFd},
     sync::atomic::{AtomicU64, Ordering},
     time::Duration,
 };
 
 use aya::maps::{MapData, RingBuf};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::{
+    poll::{PollFd, PollFlags, PollTimeout, poll},
+    sys::eventfd::{EfdFlags, EventFd},
+};
 use syscord_common::{RingMeta, SEGMENT_BYTES, SEGMENT_SIZE};
 
 use crate::mapping::{Mapping, page_align};
@@ -184,15 +187,12 @@ pub struct Wakeups {
 
 impl Wakeups {
     fn new(notices: RingBuf<MapData>) -> io::Result<Wakeups> {
-        // SAFETY: eventfd has no memory effects; a valid fd is owned from here on.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let stop =
+            EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)?;
         Ok(Wakeups {
             notices,
-            // SAFETY: just created, owned by nothing else.
-            stop: unsafe { OwnedFd::from_raw_fd(fd) },
+            // As a plain fd: the stopper's copy is a dup of it.
+            stop: stop.into(),
         })
     }
 
