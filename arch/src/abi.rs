@@ -366,7 +366,11 @@ impl Struct {
             Struct::Sigset => uapi!("asm/signal.h", "sigset_t", 8),
             Struct::Siginfo => uapi!("asm/siginfo.h", "siginfo_t", 128,
                 "si_signo" @ 0: 4, "si_errno" @ 4: 4, "si_code" @ 8: 4, "si_pid" @ 16: 4,
-                "si_uid" @ 20: 4, "si_status" @ 24: 4, "si_addr" @ 16: 8),
+                "si_uid" @ 20: 4, "si_status" @ 24: 4, "si_utime" @ 32: 8, "si_stime" @ 40: 8,
+                "si_int" @ 24: 4, "si_ptr" @ 24: 8, "si_tid" @ 16: 4, "si_overrun" @ 20: 4,
+                "si_addr" @ 16: 8, "si_addr_lsb" @ 24: 2, "si_lower" @ 32: 8,
+                "si_upper" @ 40: 8, "si_pkey" @ 32: 4, "si_band" @ 16: 8, "si_fd" @ 24: 4,
+                "si_call_addr" @ 16: 8, "si_syscall" @ 24: 4, "si_arch" @ 28: 4),
             // The kernel's own struct (include/linux/signal_types.h), which rt_sigaction
             // copies; x86_64's UAPI header declares an older one. riscv64 has no sa_restorer.
             Struct::Sigaction if matches!(arch, Arch::Riscv64) => &Layout {

@@ -14,6 +14,13 @@ pub fn errno_name(e: i64) -> Option<&'static str> {
     }
 }
 
+/// Whether errno `e` is one of the kernel's restart codes (ERESTARTSYS, ERESTARTNOINTR,
+/// ERESTARTNOHAND, ERESTART_RESTARTBLOCK): a syscall a signal interrupted, restarted or
+/// turned into EINTR before the program sees its result.
+pub fn is_restart(e: i64) -> bool {
+    matches!(e, 512 | 513 | 514 | 516)
+}
+
 /// What errno `e` means, as strerror says it.
 pub fn errno_description(e: i64) -> Option<&'static str> {
     match e {

@@ -19,6 +19,6 @@ mod table;
 #[cfg(feature = "tables")]
 pub use arch::{Arch, UnknownArch};
 #[cfg(feature = "tables")]
-pub use errno::{errno_description, errno_name};
+pub use errno::{errno_description, errno_name, is_restart};
 #[cfg(feature = "tables")]
 pub use table::SyscallTable;

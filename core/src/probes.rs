@@ -24,8 +24,10 @@ static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"),
 
 /// The tracepoints syscord hooks, with the program attached to each. `sys_exit` comes last,
 /// so that task tracking is in place before the first syscall is recorded.
-const PROGRAMS: [(&str, &str); 5] = [
+const PROGRAMS: [(&str, &str); 7] = [
     ("syscord_sched_process_fork", "sched_process_fork"),
+    ("syscord_signal_generate", "signal_generate"),
+    ("syscord_signal_deliver", "signal_deliver"),
     ("syscord_sched_process_exit", "sched_process_exit"),
     ("syscord_sched_process_exec", "sched_process_exec"),
     ("syscord_task_rename", "task_rename"),
@@ -230,10 +232,13 @@ impl Probes {
             timing: u32::from(options.timing),
             recorder_tgid: std::process::id(),
             store_release: u32::from(publish == RingPublish::StoreRelease),
+            ksigaction_handler: field("k_sigaction", "sa")? + field("sigaction", "sa_handler")?,
+            ksigaction_flags: field("k_sigaction", "sa")? + field("sigaction", "sa_flags")?,
         };
         let arch = Arch::host().ok_or(Error::Internal("unsupported host architecture"))?;
-        let (filter, syscall_filters) = selection.filter.to_kernel(arch, selection.follow);
-        let syscall_filters: Vec<u8> = syscall_filters.concat();
+        let kernel_filter = selection.filter.to_kernel(arch, selection.follow);
+        let filter = kernel_filter.config;
+        let syscall_filters: Vec<u8> = kernel_filter.syscalls.concat();
         let exe_words = if filter.uses_exe != 0 {
             config.task_words
         } else {
@@ -244,6 +249,7 @@ impl Probes {
             .override_global("CONFIG", &config, true)
             .override_global("FILTER", &filter, true)
             .override_global("SYSCALL_FILTERS", syscall_filters.as_slice(), true)
+            .override_global("SIGNAL_FILTERS", kernel_filter.signals.as_slice(), true)
             .map_max_entries("RING_META", config.cpus)
             .map_max_entries("RING_DATA", config.cpus * config.segments_per_cpu)
             .map_max_entries(

@@ -26,8 +26,8 @@ use syscord_handlers::decode::Decoder;
 use syscord_recording::{
     dump::{DumpFormat, dump_from},
     format::{
-        CHUNK_MAGIC, Capture, Chunk, Header, Reader, Record, Summary, SyscallEvent, TaskEvent,
-        TaskEventKind, Writer, kernel_records,
+        CHUNK_MAGIC, Capture, Chunk, Header, Reader, Record, SendResult, SignalAction, Summary,
+        SyscallEvent, TaskEvent, TaskEventKind, Writer, kernel_records,
     },
 };
 
@@ -284,13 +284,33 @@ fn record(
     let tid = u.int_in_range(1..=4)?;
     let pid = if u.ratio(3, 4)? { tid } else { 1 };
     Ok(if u.ratio(1, 8)? {
-        let kind = match u.int_in_range(0..=2)? {
+        let kind = match u.int_in_range(0..=4)? {
             0 => TaskEventKind::Exit {
                 code: u.arbitrary()?,
             },
             1 => TaskEventKind::Fork {
                 child_tid: u.int_in_range(1..=8)?,
                 child_pid: u.arbitrary()?,
+            },
+            2 => TaskEventKind::SignalDelivered {
+                signo: u.int_in_range(1..=64)?,
+                siginfo: u.bytes(48)?.to_vec(),
+                action: match u.int_in_range(0..=2)? {
+                    0 => SignalAction::Default,
+                    1 => SignalAction::Ignore,
+                    _ => SignalAction::Handler(u.int_in_range(2..=u64::MAX)?),
+                },
+                sa_flags: u.arbitrary()?,
+                group_exit: false,
+            },
+            3 => TaskEventKind::SignalSent {
+                signo: u.int_in_range(1..=64)?,
+                siginfo: u.bytes(48)?.to_vec(),
+                sender_pid: u.arbitrary()?,
+                sender_tid: u.arbitrary()?,
+                sender_comm: comm(u)?.into_iter().filter(|&b| b != 0).collect(),
+                to_process: u.arbitrary()?,
+                result: SendResult::from_kernel(u.int_in_range(0..=4)?),
             },
             // The kernel's names end at their first NUL.
             _ => TaskEventKind::Rename {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use syscord_arch::{
     Arch, SyscallTable,
     abi::{Layout, Struct},
-    errno_description, errno_name,
+    errno_description, errno_name, is_restart,
 };
 
 use crate::{
@@ -101,7 +101,8 @@ impl Decoder {
         self.result(call, out);
     }
 
-    /// The return value: `3`, `-1 ENOENT (No such file or directory)`, `?`.
+    /// The return value: `3`, `-1 ENOENT (No such file or directory)`, `?`,
+    /// `? ERESTARTSYS (To be restarted if SA_RESTART is set)`.
     pub fn result(&self, call: &Call<'_>, out: &mut String) {
         let Some(ret) = call.ret else {
             out.push('?');
@@ -109,10 +110,13 @@ impl Decoder {
         };
         if (-4095..0).contains(&ret) {
             let errno = -ret;
+            // A call a signal interrupted, to be restarted or to fail with EINTR once the
+            // signal is handled: the program never sees this value, as strace's `?` says.
+            let shown = if is_restart(errno) { "?" } else { "-1" };
             let _ = match (errno_name(errno), errno_description(errno)) {
-                (Some(name), Some(desc)) => write!(out, "-1 {name} ({desc})"),
-                (Some(name), None) => write!(out, "-1 {name}"),
-                _ => write!(out, "-1 errno {errno}"),
+                (Some(name), Some(desc)) => write!(out, "{shown} {name} ({desc})"),
+                (Some(name), None) => write!(out, "{shown} {name}"),
+                _ => write!(out, "{shown} errno {errno}"),
             };
             return;
         }
@@ -185,7 +189,7 @@ impl Decoder {
                     write!(out, "{command}|{}", flags_text(flags, rest))
                 }
             }
-            Value::Signal => match name_of(values::SIGNALS, raw & 0xffff_ffff) {
+            Value::Signal => match values::signal_name(raw & 0xffff_ffff) {
                 Some(name) => write!(out, "{name}"),
                 None if raw == 0 => write!(out, "0"),
                 None => write!(out, "{}", raw as u32 as i32),
@@ -433,14 +437,7 @@ impl Decoder {
                 flags_text(values::POLL_EVENTS, f.uint("revents"))
             ),
             Struct::Sigset => write!(out, "{}", sigset(f.whole())),
-            Struct::Siginfo => write!(
-                out,
-                "{{si_signo={}, si_code={}, si_pid={}, si_uid={}}}",
-                name_of(values::SIGNALS, f.uint("si_signo")).unwrap_or("0"),
-                f.int("si_code"),
-                f.int("si_pid"),
-                f.uint("si_uid")
-            ),
+            Struct::Siginfo => write!(out, "{}", crate::siginfo::text(self.arch, b)),
             Struct::Sigaction => {
                 let handler = match f.uint("sa_handler") {
                     0 => "SIG_DFL".to_owned(),

@@ -9,6 +9,7 @@
 
 pub mod decode;
 pub mod registry;
+pub mod siginfo;
 pub mod values;
 
 mod families;

@@ -580,6 +580,147 @@ pub const SIGNALS: Names = &[
     (31, "SIGSYS"),
 ];
 
+/// A signal's name: SIGHUP to SIGSYS, then SIGRTMIN (32) and SIGRT_1 to SIGRT_32 (64), as
+/// strace names them.
+pub fn signal_name(signo: u64) -> Option<String> {
+    match signo {
+        32 => Some("SIGRTMIN".to_owned()),
+        33..=64 => Some(format!("SIGRT_{}", signo - 32)),
+        _ => name_of(SIGNALS, signo).map(str::to_owned),
+    }
+}
+
+/// What the kernel does with a signal whose action is the default (signal(7)).
+pub fn default_action(signo: u64) -> &'static str {
+    match signo {
+        3 | 4 | 5 | 6 | 7 | 8 | 11 | 24 | 25 | 31 => "core",
+        17 | 23 | 28 => "ignore",
+        19..=22 => "stop",
+        18 => "continue",
+        _ => "terminate",
+    }
+}
+
+/// si_code values any signal can have (asm-generic/siginfo.h).
+pub const SI_CODES: &[(i64, &str)] = &[
+    (0, "SI_USER"),
+    (0x80, "SI_KERNEL"),
+    (-1, "SI_QUEUE"),
+    (-2, "SI_TIMER"),
+    (-3, "SI_MESGQ"),
+    (-4, "SI_ASYNCIO"),
+    (-5, "SI_SIGIO"),
+    (-6, "SI_TKILL"),
+    (-7, "SI_DETHREAD"),
+    (-60, "SI_ASYNCNL"),
+];
+
+/// si_code values of the signals the kernel raises for a reason, by signal.
+pub const SIGNAL_CODES: &[(u64, &[(i64, &str)])] = &[
+    (
+        4, // SIGILL
+        &[
+            (1, "ILL_ILLOPC"),
+            (2, "ILL_ILLOPN"),
+            (3, "ILL_ILLADR"),
+            (4, "ILL_ILLTRP"),
+            (5, "ILL_PRVOPC"),
+            (6, "ILL_PRVREG"),
+            (7, "ILL_COPROC"),
+            (8, "ILL_BADSTK"),
+            (9, "ILL_BADIADDR"),
+        ],
+    ),
+    (
+        8, // SIGFPE
+        &[
+            (1, "FPE_INTDIV"),
+            (2, "FPE_INTOVF"),
+            (3, "FPE_FLTDIV"),
+            (4, "FPE_FLTOVF"),
+            (5, "FPE_FLTUND"),
+            (6, "FPE_FLTRES"),
+            (7, "FPE_FLTINV"),
+            (8, "FPE_FLTSUB"),
+            (14, "FPE_FLTUNK"),
+            (15, "FPE_CONDTRAP"),
+        ],
+    ),
+    (
+        11, // SIGSEGV
+        &[
+            (1, "SEGV_MAPERR"),
+            (2, "SEGV_ACCERR"),
+            (3, "SEGV_BNDERR"),
+            (4, "SEGV_PKUERR"),
+            (5, "SEGV_ACCADI"),
+            (6, "SEGV_ADIDERR"),
+            (7, "SEGV_ADIPERR"),
+            (8, "SEGV_MTEAERR"),
+            (9, "SEGV_MTESERR"),
+            (10, "SEGV_CPERR"),
+        ],
+    ),
+    (
+        7, // SIGBUS
+        &[
+            (1, "BUS_ADRALN"),
+            (2, "BUS_ADRERR"),
+            (3, "BUS_OBJERR"),
+            (4, "BUS_MCEERR_AR"),
+            (5, "BUS_MCEERR_AO"),
+        ],
+    ),
+    (
+        5, // SIGTRAP
+        &[
+            (1, "TRAP_BRKPT"),
+            (2, "TRAP_TRACE"),
+            (3, "TRAP_BRANCH"),
+            (4, "TRAP_HWBKPT"),
+            (5, "TRAP_UNK"),
+            (6, "TRAP_PERF"),
+        ],
+    ),
+    (
+        17, // SIGCHLD
+        &[
+            (1, "CLD_EXITED"),
+            (2, "CLD_KILLED"),
+            (3, "CLD_DUMPED"),
+            (4, "CLD_TRAPPED"),
+            (5, "CLD_STOPPED"),
+            (6, "CLD_CONTINUED"),
+        ],
+    ),
+    (
+        29, // SIGIO (SIGPOLL)
+        &[
+            (1, "POLL_IN"),
+            (2, "POLL_OUT"),
+            (3, "POLL_MSG"),
+            (4, "POLL_ERR"),
+            (5, "POLL_PRI"),
+            (6, "POLL_HUP"),
+        ],
+    ),
+    (27, &[(1, "PROF_SIG")]),                              // SIGPROF
+    (31, &[(1, "SYS_SECCOMP"), (2, "SYS_USER_DISPATCH")]), // SIGSYS
+];
+
+/// The name of si_code `code` of signal `signo`: a generic code (SI_KERNEL, SI_QUEUE, ...)
+/// means the same for every signal, so those are looked up first.
+pub fn si_code_name(signo: u64, code: i64) -> Option<&'static str> {
+    let find =
+        |names: &[(i64, &'static str)]| names.iter().find(|(c, _)| *c == code).map(|&(_, n)| n);
+    find(SI_CODES).or_else(|| {
+        SIGNAL_CODES
+            .iter()
+            .find(|(s, _)| *s == signo)
+            .and_then(|(_, codes)| find(codes))
+    })
+}
+
 /// The file-type bits of a mode.
 pub const FILE_TYPES: Names = &[
     (0o140000, "S_IFSOCK"),

@@ -7,10 +7,14 @@ use std::{
 };
 
 use serde_json::json;
-use syscord_handlers::decode::{Call, Captured, Decoder};
+use syscord_handlers::{
+    decode::{Call, Captured, Decoder},
+    siginfo::{self, SiValue},
+    values,
+};
 
 use crate::{
-    format::{Chunk, Header, Reader, Record, Summary, TaskEvent, TaskEventKind},
+    format::{Chunk, Header, Reader, Record, SignalAction, Summary, TaskEvent, TaskEventKind},
     parts::{Chunks, ReadError, Recording},
     reorder::Reorder,
 };
@@ -216,7 +220,86 @@ impl<'h> Printer<'h> {
                     describe_wait_status(*code)
                 );
             }
-            // Like strace, the text shows syscalls and ends; the JSON shows everything.
+            Record::Task(TaskEvent {
+                ts_ns,
+                pid,
+                tid,
+                kind:
+                    TaskEventKind::SignalDelivered {
+                        signo,
+                        group_exit: true,
+                        ..
+                    },
+                ..
+            }) => {
+                let _ = write!(
+                    out,
+                    "{:>12.6} {pid}/{tid} --- {} --- the process exits",
+                    secs(*ts_ns),
+                    signal_text(*signo),
+                );
+            }
+            Record::Task(TaskEvent {
+                ts_ns,
+                pid,
+                tid,
+                kind:
+                    TaskEventKind::SignalDelivered {
+                        signo,
+                        siginfo,
+                        action,
+                        ..
+                    },
+                ..
+            }) => {
+                // strace's line, then what the thread does with it.
+                let _ = write!(
+                    out,
+                    "{:>12.6} {pid}/{tid} --- {} {} --- ",
+                    secs(*ts_ns),
+                    signal_text(*signo),
+                    siginfo::text(self.header.arch, siginfo),
+                );
+                let _ = match action {
+                    SignalAction::Handler(address) => write!(out, "handler {address:#x}"),
+                    SignalAction::Ignore => write!(out, "ignored"),
+                    SignalAction::Default => {
+                        write!(
+                            out,
+                            "default: {}",
+                            values::default_action(u64::from(*signo))
+                        )
+                    }
+                };
+            }
+            Record::Task(TaskEvent {
+                ts_ns,
+                pid,
+                tid,
+                kind:
+                    TaskEventKind::SignalSent {
+                        signo,
+                        sender_pid,
+                        sender_tid,
+                        sender_comm,
+                        to_process,
+                        result,
+                        ..
+                    },
+                ..
+            }) => {
+                let _ = write!(
+                    out,
+                    "{:>12.6} {pid}/{tid} --- {} sent by {sender_pid}/{sender_tid} {}{}: {} ---",
+                    secs(*ts_ns),
+                    signal_text(*signo),
+                    escape(sender_comm),
+                    if *to_process { " to the process" } else { "" },
+                    result.name(),
+                );
+            }
+            // Like strace, the text shows syscalls, signals and ends; the JSON shows
+            // everything.
             Record::Task(_) => {}
             Record::Syscall(event) => {
                 let _ = write!(
@@ -270,6 +353,8 @@ impl<'h> Printer<'h> {
                         TaskEventKind::Fork { .. } => "fork",
                         TaskEventKind::Exec { .. } => "exec",
                         TaskEventKind::Rename { .. } => "rename",
+                        TaskEventKind::SignalDelivered { .. } => "signal",
+                        TaskEventKind::SignalSent { .. } => "signal_sent",
                     },
                     "seq": e.seq,
                     "ts_ns": self.header.wall_ns(e.ts_ns),
@@ -292,6 +377,45 @@ impl<'h> Printer<'h> {
                     TaskEventKind::Exec { old_tid } => v["old_tid"] = json!(old_tid),
                     TaskEventKind::Rename { comm } => {
                         v["comm"] = json!(String::from_utf8_lossy(comm))
+                    }
+                    TaskEventKind::SignalDelivered {
+                        signo,
+                        siginfo,
+                        action,
+                        sa_flags,
+                        group_exit,
+                    } => {
+                        self.signal_json(&mut v, *signo, siginfo);
+                        v["group_exit"] = json!(group_exit);
+                        let (kind, handler) = match action {
+                            SignalAction::Default => ("default", None),
+                            SignalAction::Ignore => ("ignore", None),
+                            SignalAction::Handler(address) => ("handler", Some(*address)),
+                        };
+                        v["action"] = json!(kind);
+                        if let Some(address) = handler {
+                            v["handler"] = json!(address);
+                        }
+                        if *action == SignalAction::Default {
+                            v["default_action"] = json!(values::default_action(u64::from(*signo)));
+                        }
+                        v["sa_flags"] = json!(sa_flags);
+                    }
+                    TaskEventKind::SignalSent {
+                        signo,
+                        siginfo,
+                        sender_pid,
+                        sender_tid,
+                        sender_comm,
+                        to_process,
+                        result,
+                    } => {
+                        self.signal_json(&mut v, *signo, siginfo);
+                        v["sender_pid"] = json!(sender_pid);
+                        v["sender_tid"] = json!(sender_tid);
+                        v["sender_comm"] = json!(String::from_utf8_lossy(sender_comm));
+                        v["to_process"] = json!(to_process);
+                        v["result"] = json!(result.name());
                     }
                 }
                 v
@@ -343,6 +467,32 @@ impl<'h> Printer<'h> {
         };
         let _ = write!(out, "{value}");
     }
+}
+
+impl Printer<'_> {
+    /// A signal event's signal and siginfo, its fields by name and its bytes.
+    fn signal_json(&self, v: &mut serde_json::Value, signo: u32, info: &[u8]) {
+        v["signal"] = json!(signal_text(signo));
+        v["signo"] = json!(signo);
+        let mut fields = serde_json::Map::new();
+        for (name, value) in siginfo::fields(self.header.arch, info) {
+            fields.insert(
+                name.to_owned(),
+                match value {
+                    SiValue::Int(n) => json!(n),
+                    SiValue::Ptr(p) => json!(p),
+                    SiValue::Name(name, _) => json!(name),
+                },
+            );
+        }
+        v["siginfo"] = serde_json::Value::Object(fields);
+        v["siginfo_hex"] = json!(hex(info));
+    }
+}
+
+/// `SIGSEGV`, `SIGRT_3`, or the number of a signal that has no name.
+fn signal_text(signo: u32) -> String {
+    values::signal_name(u64::from(signo)).unwrap_or_else(|| signo.to_string())
 }
 
 /// "exited with 3", "killed by SIGSEGV (core dumped)", like strace's last line.

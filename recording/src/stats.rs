@@ -18,7 +18,10 @@ use syscord_common::NO_SYSCALL;
 use syscord_handlers::decode::Decoder;
 
 use crate::{
-    format::{Chunk, FormatError, Header, Record, Summary, SyscallEvent},
+    format::{
+        Chunk, FormatError, Header, Record, SendResult, SignalAction, Summary, SyscallEvent,
+        TaskEvent, TaskEventKind,
+    },
     parts::{ReadError, Recording},
 };
 
@@ -108,11 +111,27 @@ fn failure_errno(event: &SyscallEvent) -> Option<i64> {
     (-4095..=-1).contains(&event.ret).then(|| -event.ret)
 }
 
+/// What happened to one signal of the recorded threads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SignalCounts {
+    /// Sent to a recorded thread (or its process).
+    pub(crate) sent: u64,
+    /// Of those, dropped when sent: ignored, already pending, or the queue full.
+    pub(crate) dropped: u64,
+    /// Delivered, and run by a handler, by the default action, or ignored. The SIGKILL
+    /// the kernel ends the other threads of an exiting process with is not counted.
+    pub(crate) handled: u64,
+    pub(crate) default: u64,
+    pub(crate) ignored: u64,
+}
+
 /// The statistics of a recording, fed one record at a time.
 #[derive(Debug, Default)]
 pub(crate) struct SyscallStats {
     /// By syscall number as recorded.
     by_nr: HashMap<u32, Counts>,
+    /// By signal number.
+    signals: BTreeMap<u32, SignalCounts>,
     /// Events the loss markers say are missing.
     lost: u64,
     /// With `--threads`: the same per thread, with its process id and latest name.
@@ -147,6 +166,33 @@ impl SyscallStats {
         match record {
             Record::Syscall(event) => self.by_nr.entry(event.nr).or_default().add_call(event),
             Record::Lost { count, .. } => self.lost = self.lost.saturating_add(*count),
+            Record::Task(TaskEvent {
+                kind: TaskEventKind::SignalSent { signo, result, .. },
+                ..
+            }) => {
+                let counts = self.signals.entry(*signo).or_default();
+                counts.sent += 1;
+                if !matches!(result, SendResult::Queued | SendResult::LostInfo) {
+                    counts.dropped += 1;
+                }
+            }
+            Record::Task(TaskEvent {
+                kind:
+                    TaskEventKind::SignalDelivered {
+                        signo,
+                        action,
+                        group_exit: false,
+                        ..
+                    },
+                ..
+            }) => {
+                let counts = self.signals.entry(*signo).or_default();
+                match action {
+                    SignalAction::Handler(_) => counts.handled += 1,
+                    SignalAction::Default => counts.default += 1,
+                    SignalAction::Ignore => counts.ignored += 1,
+                }
+            }
             // Forks, execs, renames and thread exits are not syscalls.
             Record::Task(_) => {}
         }
@@ -235,6 +281,8 @@ pub(crate) struct Row {
 #[derive(Debug)]
 pub(crate) struct Report {
     pub(crate) rows: Vec<Row>,
+    /// By signal number, the signals that were sent or delivered.
+    pub(crate) signals: Vec<(u32, SignalCounts)>,
     pub(crate) total: Counts,
     pub(crate) lost: u64,
     /// Runs of the recorder's programs the kernel skipped (the summary's `skipped_runs`).
@@ -271,6 +319,11 @@ impl Report {
         }
         Report {
             rows,
+            signals: stats
+                .signals
+                .iter()
+                .map(|(&signo, counts)| (signo, counts.clone()))
+                .collect(),
             total,
             lost: stats.lost(),
             skipped_runs: 0,
@@ -326,6 +379,10 @@ fn sort_rows(rows: &mut [Row], key: SortKey) {
 }
 
 /// "ENOENT", or "errno 600" for a number without a name.
+fn signal_label(signo: u32) -> String {
+    syscord_handlers::values::signal_name(u64::from(signo)).unwrap_or_else(|| signo.to_string())
+}
+
 fn errno_label(errno: i64) -> String {
     errno_name(errno).map_or_else(|| format!("errno {errno}"), str::to_owned)
 }
@@ -358,6 +415,9 @@ impl Report {
         self.text_line(&self.total, "total", out);
         if by_errno {
             self.errno_table(out);
+        }
+        if !self.signals.is_empty() {
+            self.signal_table(out);
         }
         for thread in &self.threads {
             let _ = writeln!(
@@ -402,6 +462,31 @@ impl Report {
             for (errno, n) in failures {
                 let _ = writeln!(out, "{n:>9} {:<16} {}", errno_label(errno), row.name);
             }
+        }
+    }
+
+    /// Per signal: sent, dropped, and delivered by what ran.
+    fn signal_table(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "\n     sent   dropped   handled   default   ignored signal"
+        );
+        let _ = writeln!(
+            out,
+            "--------- --------- --------- --------- --------- ----------------"
+        );
+        let blank = |n: u64| if n == 0 { String::new() } else { n.to_string() };
+        for (signo, c) in &self.signals {
+            let _ = writeln!(
+                out,
+                "{:>9} {:>9} {:>9} {:>9} {:>9} {}",
+                blank(c.sent),
+                blank(c.dropped),
+                blank(c.handled),
+                blank(c.default),
+                blank(c.ignored),
+                signal_label(*signo)
+            );
         }
     }
 
@@ -453,8 +538,24 @@ impl Report {
             .collect();
         let mut total = Map::new();
         self.json_counts(&self.total, &mut total);
+        let signals: Vec<Value> = self
+            .signals
+            .iter()
+            .map(|(signo, c)| {
+                json!({
+                    "signal": signal_label(*signo),
+                    "signo": signo,
+                    "sent": c.sent,
+                    "dropped": c.dropped,
+                    "handled": c.handled,
+                    "default": c.default,
+                    "ignored": c.ignored,
+                })
+            })
+            .collect();
         let mut object = json!({
             "syscalls": syscalls,
+            "signals": signals,
             "total": total,
             "lost": self.lost,
             "skipped_runs": self.skipped_runs,

@@ -14,10 +14,10 @@ use std::collections::{BTreeSet, HashMap};
 use syscord_arch::{Arch, SyscallTable};
 use syscord_common::{
     FilterConfig, MAX_CONDITION_VALUES, MAX_CONDITIONS, MAX_SYSCALL_FILTERS, MAX_SYSCALLS,
-    NAME_PATTERN_LEN, NO_SYSCALL_SLOT, NamePattern, PATH_PATTERN_LEN, PathPattern, SyscallFilter,
-    condition_field, condition_op, follow, pattern_kind, task_state,
+    NAME_PATTERN_LEN, NO_SYSCALL_SLOT, NamePattern, PATH_PATTERN_LEN, PathPattern, SignalFilter,
+    SyscallFilter, condition_field, condition_op, follow, pattern_kind, task_state,
 };
-use syscord_handlers::{Class, Registry};
+use syscord_handlers::{Class, Registry, values};
 
 use super::parse::{Expr, Field, FilterError, Literal, Op, Value};
 
@@ -122,6 +122,8 @@ pub struct Compiled {
     /// Indexed by the conditions' results: a task_state.
     pub states: Vec<u8>,
     pub syscall_filters: Vec<SyscallFilter>,
+    /// The signals each syscall filter keeps, at the same index.
+    pub signal_filters: Vec<SignalFilter>,
     pub uses_creds: bool,
     pub uses_cgroup: bool,
 }
@@ -134,13 +136,14 @@ impl Compiled {
             exe_patterns: Vec::new(),
             states: vec![task_state::ALL],
             syscall_filters: Vec::new(),
+            signal_filters: Vec::new(),
             uses_creds: false,
             uses_cgroup: false,
         }
     }
 
     /// The kernel's view, with the follow mode.
-    pub fn to_kernel(&self, arch: Arch, follow_bits: u32) -> (FilterConfig, Vec<SyscallFilter>) {
+    pub fn to_kernel(&self, arch: Arch, follow_bits: u32) -> KernelFilter {
         let mut config = FilterConfig {
             follow: follow_bits,
             count: self.conditions.len() as u32,
@@ -234,11 +237,17 @@ impl Compiled {
                 }
             }
         }
-        let mut filters = vec![[0u8; MAX_SYSCALLS as usize]; MAX_SYSCALL_FILTERS];
-        for (slot, f) in filters.iter_mut().zip(&self.syscall_filters) {
+        let mut syscalls = vec![[0u8; MAX_SYSCALLS as usize]; MAX_SYSCALL_FILTERS];
+        for (slot, f) in syscalls.iter_mut().zip(&self.syscall_filters) {
             *slot = *f;
         }
-        (config, filters)
+        let mut signals = vec![0; MAX_SYSCALL_FILTERS];
+        signals[..self.signal_filters.len()].copy_from_slice(&self.signal_filters);
+        KernelFilter {
+            config,
+            syscalls,
+            signals,
+        }
     }
 
     /// The task_state of a thread whose conditions evaluate to `results` (bit i =
@@ -248,13 +257,47 @@ impl Compiled {
     }
 }
 
-/// A syscall condition, decided per event.
+/// What the kernel program reads of a compiled filter: the process conditions, and per
+/// syscall filter its syscalls' bits and its signals (`MAX_SYSCALL_FILTERS` of each).
+pub struct KernelFilter {
+    pub config: FilterConfig,
+    pub syscalls: Vec<SyscallFilter>,
+    pub signals: Vec<SignalFilter>,
+}
+
+/// A condition on the event (a syscall or a signal), decided per event. Syscall conditions
+/// are false for signals, and signal conditions for syscalls.
 #[derive(Debug, Clone)]
 enum SyscallCondition {
-    Numbers { any: bool, numbers: BTreeSet<u32> },
-    Classes { any: bool, classes: BTreeSet<Class> },
+    Numbers {
+        any: bool,
+        numbers: BTreeSet<u32>,
+    },
+    Classes {
+        any: bool,
+        classes: BTreeSet<Class>,
+    },
     Failed,
+    /// `signal`: any signal; `signal == X`, `in`, `!=`: these signals (or any but these).
+    Signals {
+        any: bool,
+        signals: Option<BTreeSet<u32>>,
+    },
 }
+
+/// An event as the filter sees it.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Syscall {
+        nr: u32,
+        class: Option<Class>,
+        failed: bool,
+    },
+    Signal(u32),
+}
+
+/// Signal numbers: 1 to 64 on every architecture syscord supports.
+const SIGNALS: std::ops::RangeInclusive<u32> = 1..=64;
 
 /// The expression with its leaves numbered.
 #[derive(Debug, Clone)]
@@ -296,6 +339,10 @@ impl Compiler<'_> {
             Expr::And(a, b) => Node::And(Box::new(self.node(a)?), Box::new(self.node(b)?)),
             Expr::Not(a) => Node::Not(Box::new(self.node(a)?)),
             Expr::Failed => Node::Syscall(SyscallCondition::Failed),
+            Expr::Signal => Node::Syscall(SyscallCondition::Signals {
+                any: true,
+                signals: None,
+            }),
             Expr::Compare {
                 field,
                 op,
@@ -326,7 +373,9 @@ impl Compiler<'_> {
         values: &[Value],
         column: usize,
     ) -> Result<Node, FilterError> {
-        if values.len() > MAX_CONDITION_VALUES && !matches!(field, Field::Syscall | Field::Class) {
+        if values.len() > MAX_CONDITION_VALUES
+            && !matches!(field, Field::Syscall | Field::Class | Field::Signal)
+        {
             return fail(
                 values[MAX_CONDITION_VALUES].column,
                 format!("at most {MAX_CONDITION_VALUES} values in a set"),
@@ -500,25 +549,70 @@ impl Compiler<'_> {
                 }
                 Ok(Node::Syscall(SyscallCondition::Classes { any, classes }))
             }
+            Field::Signal => {
+                let mut signals = BTreeSet::new();
+                for v in values {
+                    let signo = match &v.literal {
+                        Literal::Number(n) => {
+                            u32::try_from(*n).ok().filter(|n| SIGNALS.contains(n))
+                        }
+                        Literal::Text(t) => signal_number(t),
+                    };
+                    match signo {
+                        Some(signo) => signals.insert(signo),
+                        None => {
+                            return fail(
+                                v.column,
+                                format!(
+                                    "unknown signal '{}' (a name such as SIGSEGV or SEGV, or 1 to 64)",
+                                    text(v)
+                                ),
+                            );
+                        }
+                    };
+                }
+                Ok(Node::Syscall(SyscallCondition::Signals {
+                    any,
+                    signals: Some(signals),
+                }))
+            }
         }
     }
 }
 
-fn eval(node: &Node, results: usize, nr: u32, class: Option<Class>, failed: bool) -> bool {
-    match node {
-        Node::Or(a, b) => {
-            eval(a, results, nr, class, failed) || eval(b, results, nr, class, failed)
+/// The number of a signal named with or without its SIG prefix, in any case.
+fn signal_number(name: &str) -> Option<u32> {
+    let upper = name.to_ascii_uppercase();
+    let full = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    values::SIGNALS
+        .iter()
+        .find(|(_, n)| *n == full)
+        .map(|&(signo, _)| signo as u32)
+}
+
+fn eval(node: &Node, results: usize, event: Event) -> bool {
+    match (node, event) {
+        (Node::Or(a, b), _) => eval(a, results, event) || eval(b, results, event),
+        (Node::And(a, b), _) => eval(a, results, event) && eval(b, results, event),
+        (Node::Not(a), _) => !eval(a, results, event),
+        (Node::Process(i), _) => results & (1 << i) != 0,
+        (Node::Syscall(SyscallCondition::Failed), Event::Syscall { failed, .. }) => failed,
+        (Node::Syscall(SyscallCondition::Numbers { any, numbers }), Event::Syscall { nr, .. }) => {
+            numbers.contains(&nr) == *any
         }
-        Node::And(a, b) => {
-            eval(a, results, nr, class, failed) && eval(b, results, nr, class, failed)
+        (
+            Node::Syscall(SyscallCondition::Classes { any, classes }),
+            Event::Syscall { class, .. },
+        ) => class.is_some_and(|c| classes.contains(&c)) == *any,
+        (Node::Syscall(SyscallCondition::Signals { any, signals }), Event::Signal(signo)) => {
+            signals.as_ref().is_none_or(|s| s.contains(&signo)) == *any
         }
-        Node::Not(a) => !eval(a, results, nr, class, failed),
-        Node::Process(i) => results & (1 << i) != 0,
-        Node::Syscall(SyscallCondition::Failed) => failed,
-        Node::Syscall(SyscallCondition::Numbers { any, numbers }) => numbers.contains(&nr) == *any,
-        Node::Syscall(SyscallCondition::Classes { any, classes }) => {
-            class.is_some_and(|c| classes.contains(&c)) == *any
-        }
+        // A syscall condition on a signal, or a signal condition on a syscall.
+        (Node::Syscall(_), _) => false,
     }
 }
 
@@ -548,26 +642,34 @@ pub fn compile(
     let sigreturn = SyscallTable::of(arch).number("rt_sigreturn");
 
     let mut filters: Vec<SyscallFilter> = Vec::new();
-    let mut index: HashMap<SyscallFilter, usize> = HashMap::new();
+    let mut signal_filters: Vec<SignalFilter> = Vec::new();
+    let mut index: HashMap<(SyscallFilter, SignalFilter), usize> = HashMap::new();
     let mut states = Vec::new();
     for results in 0..1usize << compiler.conditions.len() {
         let mut table = [0u8; MAX_SYSCALLS as usize];
         for (nr, bits) in table.iter_mut().enumerate() {
-            let class = classes[nr];
-            *bits = u8::from(eval(&root, results, nr as u32, class, false))
-                | (u8::from(eval(&root, results, nr as u32, class, true)) << 1);
+            let call = |failed| Event::Syscall {
+                nr: nr as u32,
+                class: classes[nr],
+                failed,
+            };
+            *bits = u8::from(eval(&root, results, call(false)))
+                | (u8::from(eval(&root, results, call(true))) << 1);
         }
         if let Some(nr) = sigreturn {
             // rt_sigreturn reaches sys_exit as "no syscall": the kernel looks here for it.
             table[NO_SYSCALL_SLOT] = table[nr as usize];
         }
-        let state = if table.iter().all(|&b| b == 0) {
+        let signals: SignalFilter = SIGNALS
+            .filter(|&signo| eval(&root, results, Event::Signal(signo)))
+            .fold(0, |bits, signo| bits | 1 << (signo % 64));
+        let state = if table.iter().all(|&b| b == 0) && signals == 0 {
             task_state::CANDIDATE
-        } else if table.iter().all(|&b| b == 3) {
+        } else if table.iter().all(|&b| b == 3) && signals == u64::MAX {
             task_state::ALL
         } else {
             let next = filters.len();
-            let i = *index.entry(table).or_insert(next);
+            let i = *index.entry((table, signals)).or_insert(next);
             if i == next {
                 if next == MAX_SYSCALL_FILTERS {
                     return fail(
@@ -578,6 +680,7 @@ pub fn compile(
                     );
                 }
                 filters.push(table);
+                signal_filters.push(signals);
             }
             task_state::FILTERED + i as u8
         };
@@ -588,6 +691,7 @@ pub fn compile(
         exe_patterns: compiler.exe_patterns,
         states,
         syscall_filters: filters,
+        signal_filters,
         uses_creds: compiler.uses_creds,
         uses_cgroup: compiler.uses_cgroup,
     })

@@ -4,7 +4,7 @@
 //! expr       := or
 //! or         := and ("||" and)*
 //! and        := unary ("&&" unary)*
-//! unary      := "!" unary | "(" expr ")" | "failed" | comparison
+//! unary      := "!" unary | "(" expr ")" | "failed" | "signal" | comparison
 //! comparison := field op value | field "in" "{" value ("," value)* "}"
 //! op         := "==" | "!=" | "<" | ">" | "<=" | ">="
 //! value      := number | "string" | name
@@ -52,6 +52,7 @@ pub enum Field {
     Cgroup,
     Syscall,
     Class,
+    Signal,
 }
 
 impl Field {
@@ -68,6 +69,7 @@ impl Field {
             "cgroup" => Field::Cgroup,
             "syscall" => Field::Syscall,
             "class" => Field::Class,
+            "signal" => Field::Signal,
             _ => return None,
         })
     }
@@ -85,6 +87,7 @@ impl Field {
             Field::Cgroup => "cgroup",
             Field::Syscall => "syscall",
             Field::Class => "class",
+            Field::Signal => "signal",
         }
     }
 
@@ -97,7 +100,8 @@ impl Field {
     }
 }
 
-const FIELDS: &str = "pid, tid, comm, ppid, pcomm, uid, gid, exe, cgroup, syscall, class, failed";
+const FIELDS: &str =
+    "pid, tid, comm, ppid, pcomm, uid, gid, exe, cgroup, syscall, class, failed, signal";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -145,6 +149,8 @@ pub enum Expr {
     Not(Box<Expr>),
     /// The syscall failed.
     Failed,
+    /// The event is a signal (sent or delivered), any signal.
+    Signal,
     Compare {
         field: Field,
         op: Op,
@@ -332,6 +338,9 @@ impl<'a> Parser<'a> {
                     return error(column, format!("unknown field '{name}' (fields: {FIELDS})"));
                 };
                 self.bump()?;
+                if field == Field::Signal && !self.at_operator() {
+                    return Ok(Expr::Signal);
+                }
                 self.comparison(field, column)
             }
             Token::End => error(column, "expected a condition"),
@@ -339,6 +348,15 @@ impl<'a> Parser<'a> {
                 column,
                 format!("expected a field, found {}", describe(&other)),
             ),
+        }
+    }
+
+    /// Whether the current token is a comparison operator.
+    fn at_operator(&self) -> bool {
+        match &self.current.0 {
+            Token::Symbol(s) => matches!(*s, "==" | "!=" | "<" | ">" | "<=" | ">="),
+            Token::Name(n) => n == "in",
+            _ => false,
         }
     }
 
@@ -493,7 +511,7 @@ mod tests {
         );
         assert_eq!(
             err("pid == 1 && size > 3"),
-            "filter: column 13: unknown field 'size' (fields: pid, tid, comm, ppid, pcomm, uid, gid, exe, cgroup, syscall, class, failed)"
+            "filter: column 13: unknown field 'size' (fields: pid, tid, comm, ppid, pcomm, uid, gid, exe, cgroup, syscall, class, failed, signal)"
         );
         assert_eq!(
             err("comm < \"a\""),

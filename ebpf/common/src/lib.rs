@@ -253,6 +253,14 @@ pub mod record_kind {
     pub const COMM: u16 = 5;
     /// A traced thread exited: [`ExitBody`].
     pub const EXIT: u16 = 6;
+    /// The kernel delivers a signal to a traced thread, which is about to run its handler,
+    /// take the default action or ignore it: [`SignalDeliverBody`].
+    pub const SIGNAL_DELIVER: u16 = 7;
+    /// Someone sent a signal to a traced thread, or to its process (`tid` is the thread
+    /// the kernel queued it on): [`SignalGenerateBody`].
+    pub const SIGNAL_GENERATE: u16 = 8;
+    /// The highest kind.
+    pub const LAST: u16 = SIGNAL_GENERATE;
 }
 
 /// Start of every record.
@@ -353,6 +361,57 @@ pub struct ExitBody {
     pub _pad: u32,
 }
 
+/// Bytes of the kernel's `struct kernel_siginfo` on 64-bit architectures: si_signo, si_errno,
+/// si_code and the 32-byte union of the rest. The siginfo_t a handler sees starts with the
+/// same bytes (and is zero after them).
+pub const KERNEL_SIGINFO_SIZE: usize = 48;
+
+/// Where a signal record's siginfo came from (`source` of the signal bodies).
+pub mod siginfo_source {
+    /// Copied from the kernel's siginfo.
+    pub const COPIED: u32 = 0;
+    /// The sender passed none (`SEND_SIG_NOINFO`): the kernel fills in SI_USER with the
+    /// sender's pid and uid (for a delivery: the SIGKILL that ends the other threads of an
+    /// exiting process, whose siginfo is zero but for si_signo).
+    pub const NONE: u32 = 1;
+    /// The kernel sent it (`SEND_SIG_PRIV`): SI_KERNEL, no sender.
+    pub const KERNEL: u32 = 2;
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignalDeliverBody {
+    pub signo: u32,
+    /// One of [`siginfo_source`]; `siginfo` is zero unless COPIED.
+    pub source: u32,
+    /// The action's `sa_handler` when the kernel takes it: 0 (SIG_DFL), 1 (SIG_IGN) or the
+    /// handler's address.
+    pub handler: u64,
+    pub sa_flags: u64,
+    pub siginfo: [u8; KERNEL_SIGINFO_SIZE],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignalGenerateBody {
+    pub signo: u32,
+    /// One of [`siginfo_source`]; `siginfo` is zero unless COPIED.
+    pub source: u32,
+    /// The thread that sent it (the current one when the kernel generated it).
+    pub sender_pid: u32,
+    pub sender_tid: u32,
+    /// The sender's uid (what SI_USER siginfo carries).
+    pub sender_uid: u32,
+    /// 1 when sent to the whole process, 0 to the thread.
+    pub group: u32,
+    /// The kernel's `TRACE_SIGNAL_*` result: 0 queued, 1 ignored, 2 already pending, 3 the
+    /// queue was full, 4 queued without its siginfo.
+    pub result: u32,
+    pub _pad: u32,
+    pub sender_comm: [u8; COMM_LEN],
+    pub siginfo: [u8; KERNEL_SIGINFO_SIZE],
+}
+
 pub const HEADER_SIZE: u64 = core::mem::size_of::<RecordHeader>() as u64;
 /// A syscall record without entry time, arguments or captures.
 pub const SYSCALL_RECORD_SIZE: u64 = HEADER_SIZE + core::mem::size_of::<SyscallBody>() as u64;
@@ -370,6 +429,8 @@ pub const SYSCALL_RECORD_MAX: u64 = SYSCALL_FIXED_MAX
     + MAX_CAPTURES as u64 * (CAPTURE_HEADER_SIZE + MAX_SNAP_LEN as u64 + RECORD_ALIGN);
 
 const _: () = assert!(HEADER_SIZE == 32);
+const _: () = assert!(core::mem::size_of::<SignalDeliverBody>() == 72);
+const _: () = assert!(core::mem::size_of::<SignalGenerateBody>() == 96);
 const _: () = assert!(SYSCALL_RECORD_SIZE == 56);
 const _: () = assert!(core::mem::size_of::<CaptureRule>() == 16);
 const _: () = assert!(core::mem::size_of::<SyscallRule>() == 72);
@@ -566,6 +627,10 @@ impl Default for FilterConfig {
 /// fails.
 pub type SyscallFilter = [u8; MAX_SYSCALLS as usize];
 
+/// What one syscall filter keeps of signal events: bit `signo % 64` for signal `signo`
+/// (1-64; signal 64 takes bit 0).
+pub type SignalFilter = u64;
+
 /// Kernel facts userspace resolves from BTF, and sizes it chose, written into the program's
 /// read-only data before loading (the Rust eBPF toolchain has no CO-RE field relocations).
 #[repr(C)]
@@ -628,6 +693,9 @@ pub struct Config {
     /// Non-zero where the kernel takes BPF's store-release instruction (arm64 and riscv64
     /// only): rings publish their head with it rather than with an atomic exchange.
     pub store_release: u32,
+    /// Byte offsets in `struct k_sigaction` of `sa.sa_handler` and `sa.sa_flags`.
+    pub ksigaction_handler: u32,
+    pub ksigaction_flags: u32,
 }
 
 #[cfg(feature = "user")]

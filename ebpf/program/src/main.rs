@@ -15,6 +15,8 @@
 //! - `task_rename`: thread names, so records need not carry one each.
 //! - `cgroup_attach_task`, only when the filter looks at cgroups: a moved task is judged
 //!   again.
+//! - `signal_generate` / `signal_deliver`: signals sent to and delivered to recorded threads
+//!   (`signals.rs`).
 #![no_std]
 #![no_main]
 #![feature(core_intrinsics)]
@@ -23,6 +25,7 @@
 
 mod captures;
 mod ring;
+mod signals;
 mod tasks;
 
 use aya_ebpf::{
@@ -94,6 +97,8 @@ static CONFIG: Config = Config {
     timing: 0,
     recorder_tgid: 0,
     store_release: 0,
+    ksigaction_handler: 0,
+    ksigaction_flags: 0,
 };
 
 /// One field of CONFIG. The volatile read keeps the compiler from folding the placeholder
@@ -528,7 +533,7 @@ fn record_plain(regs: *const u8, nr: u32, ret: i64, rule_flags: u32, pid_tgid: u
 
 /// Reads a field of a kernel struct at an offset userspace found in BTF.
 #[inline(always)]
-fn kernel_field<T>(base: *const u8, offset: u32) -> Option<T> {
+pub(crate) fn kernel_field<T>(base: *const u8, offset: u32) -> Option<T> {
     // SAFETY: bpf_probe_read_kernel tolerates any address.
     unsafe { bpf_probe_read_kernel(base.add(offset as usize) as *const T).ok() }
 }

@@ -10,8 +10,8 @@ use aya_ebpf::{
 };
 use syscord_common::{
     COMM_LEN, Condition, FilterConfig, MAX_CONDITIONS, MAX_SYSCALL_FILTERS, MAX_SYSCALLS,
-    NAME_PATTERN_LEN, NamePattern, PATH_COMPARE_LEN, PATH_PATTERN_LEN, PathPattern, SyscallFilter,
-    condition_field, condition_op, pattern_kind, task_state,
+    NAME_PATTERN_LEN, NamePattern, PATH_COMPARE_LEN, PATH_PATTERN_LEN, PathPattern, SignalFilter,
+    SyscallFilter, condition_field, condition_op, pattern_kind, task_state,
 };
 
 use crate::{config, read_config};
@@ -85,6 +85,10 @@ static FILTER: FilterConfig = FilterConfig {
 #[unsafe(no_mangle)]
 static SYSCALL_FILTERS: [SyscallFilter; MAX_SYSCALL_FILTERS] =
     [[0; MAX_SYSCALLS as usize]; MAX_SYSCALL_FILTERS];
+
+/// The signals each syscall filter keeps (read-only).
+#[unsafe(no_mangle)]
+static SIGNAL_FILTERS: [SignalFilter; MAX_SYSCALL_FILTERS] = [0; MAX_SYSCALL_FILTERS];
 
 /// A field of FILTER, or anything inside it, read so the compiler cannot fold the
 /// placeholder.
@@ -177,6 +181,17 @@ pub fn syscall_passes(state: u8, nr: u32, failed: bool) -> bool {
         SYSCALL_FILTERS[filter][(nr as usize) & (MAX_SYSCALLS as usize - 1)]
     ));
     bits & if failed { 2 } else { 1 } != 0
+}
+
+/// Whether a signal event of signal `signo` passes syscall filter `state - FILTERED`.
+#[inline(always)]
+pub fn signal_passes(state: u8, signo: u32) -> bool {
+    if state < task_state::FILTERED {
+        return true;
+    }
+    let filter = ((state - task_state::FILTERED) as usize) & (MAX_SYSCALL_FILTERS - 1);
+    let bits: SignalFilter = crate::read_config(core::ptr::addr_of!(SIGNAL_FILTERS[filter]));
+    (bits >> (signo & 63)) & 1 != 0
 }
 
 #[inline(always)]

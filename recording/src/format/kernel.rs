@@ -25,15 +25,22 @@ use rustc_hash::FxHashMap;
 use syscord_arch::Arch;
 use syscord_common::{
     CAPTURE_HEADER_SIZE, CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE,
-    MAX_RECORD, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SyscallBody, capture_result,
-    record_kind, rule_flags, syscall_captures_at, syscall_layout, syscall_nargs,
+    MAX_RECORD, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SignalDeliverBody,
+    SignalGenerateBody, SyscallBody, capture_result, record_kind, rule_flags, siginfo_source,
+    syscall_captures_at, syscall_layout, syscall_nargs,
 };
 use syscord_handlers::{Kind, Registry, Role};
 
-use super::{Capture, FormatError, Header, Record, SyscallEvent, TaskEvent, TaskEventKind};
+use super::{
+    Capture, FormatError, Header, Record, SendResult, SignalAction, SyscallEvent, TaskEvent,
+    TaskEventKind,
+};
 
 #[cfg(not(target_endian = "little"))]
 compile_error!("kernel records are read as the little-endian structs the eBPF program wrote");
+
+/// si_code of a signal the kernel sent.
+const SI_KERNEL: u32 = 0x80;
 
 /// The rule flags among a syscall record's header flags; the others are its layout.
 const RULE_FLAGS_MASK: u16 = 0xff;
@@ -163,7 +170,7 @@ pub fn plausible(header: &RecordHeader) -> bool {
     len >= HEADER_SIZE
         && len % RECORD_ALIGN == 0
         && len <= MAX_RECORD
-        && (record_kind::SYSCALL..=record_kind::EXIT).contains(&header.kind)
+        && (record_kind::SYSCALL..=record_kind::LAST).contains(&header.kind)
 }
 
 /// A syscall record's parts.
@@ -237,6 +244,7 @@ struct Found<'a> {
 
 /// The state that runs through a recording's kernel chunks.
 pub(crate) struct KernelDecoder {
+    arch: Arch,
     registry: Option<Registry>,
     /// Capture names by syscall and kernel id: the header's, or for files without them
     /// the reading handlers'.
@@ -278,6 +286,7 @@ impl KernelDecoder {
             _ => capture_names,
         };
         KernelDecoder {
+            arch,
             registry,
             capture_names,
             comms: FxHashMap::default(),
@@ -473,6 +482,38 @@ impl KernelDecoder {
         ]
     }
 
+    /// A signal record's siginfo as the thread receives it: the copied one, or the one the
+    /// kernel makes up for a sender that gave none (`sender`: its pid and uid, for a signal
+    /// sent).
+    fn siginfo(
+        &self,
+        signo: u32,
+        source: u32,
+        copied: &[u8],
+        sender: Option<(u32, u32)>,
+    ) -> Vec<u8> {
+        if source == siginfo_source::COPIED {
+            return copied.to_vec();
+        }
+        let layout = syscord_arch::abi::Struct::Siginfo.layout(self.arch);
+        let mut info = vec![0u8; copied.len()];
+        let mut put = |name: &str, value: u32| {
+            if let Some(f) = layout.field(name) {
+                let at = f.offset as usize;
+                info[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            }
+        };
+        put("si_signo", signo);
+        if source == siginfo_source::KERNEL {
+            put("si_code", SI_KERNEL);
+        } else if let Some((pid, uid)) = sender {
+            // SI_USER (0), from the sender.
+            put("si_pid", pid);
+            put("si_uid", uid);
+        }
+        info
+    }
+
     fn comm(&self, tid: u32) -> Vec<u8> {
         self.comms.get(&tid).cloned().unwrap_or_default()
     }
@@ -599,6 +640,37 @@ impl KernelDecoder {
                 self.comms.insert(header.tid, comm.clone());
                 Ok(task(TaskEventKind::Rename { comm }))
             }
+            record_kind::SIGNAL_DELIVER => {
+                let body: SignalDeliverBody = read(bytes, body_at).ok_or_else(malformed)?;
+                Ok(task(TaskEventKind::SignalDelivered {
+                    signo: body.signo,
+                    siginfo: self.siginfo(body.signo, body.source, &body.siginfo, None),
+                    action: match body.handler {
+                        0 => SignalAction::Default,
+                        1 => SignalAction::Ignore,
+                        address => SignalAction::Handler(address),
+                    },
+                    sa_flags: body.sa_flags,
+                    group_exit: body.source == siginfo_source::NONE,
+                }))
+            }
+            record_kind::SIGNAL_GENERATE => {
+                let body: SignalGenerateBody = read(bytes, body_at).ok_or_else(malformed)?;
+                Ok(task(TaskEventKind::SignalSent {
+                    signo: body.signo,
+                    siginfo: self.siginfo(
+                        body.signo,
+                        body.source,
+                        &body.siginfo,
+                        Some((body.sender_pid, body.sender_uid)),
+                    ),
+                    sender_pid: body.sender_pid,
+                    sender_tid: body.sender_tid,
+                    sender_comm: c_string(&body.sender_comm),
+                    to_process: body.group != 0,
+                    result: SendResult::from_kernel(body.result),
+                }))
+            }
             record_kind::EXIT => {
                 let body: ExitBody = read(bytes, body_at).ok_or_else(malformed)?;
                 self.comms.remove(&header.tid);
@@ -616,11 +688,12 @@ impl KernelDecoder {
 /// the fuzzer's seeds, which need chunks the recorder could have written.
 pub mod build {
     use syscord_common::{
-        CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE, RECORD_ALIGN,
-        RecordHeader, SyscallBody, capture_result, record_kind, syscall_layout,
+        CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE, KERNEL_SIGINFO_SIZE,
+        RECORD_ALIGN, RecordHeader, SignalDeliverBody, SignalGenerateBody, SyscallBody,
+        capture_result, record_kind, siginfo_source, syscall_layout,
     };
 
-    use super::{KernelChunk, Record, SyscallEvent, TaskEventKind};
+    use super::{KernelChunk, Record, SendResult, SignalAction, SyscallEvent, TaskEventKind};
 
     fn bytes_of<T: Copy>(value: &T) -> &[u8] {
         // SAFETY: plain repr(C) structs with explicit padding, viewed as bytes.
@@ -778,6 +851,31 @@ pub mod build {
                             rename(t.seq, t.ts_ns, t.pid, t.tid, comm)
                         }
                         TaskEventKind::Exec { .. } => panic!("an exec needs build::exec"),
+                        TaskEventKind::SignalDelivered {
+                            signo,
+                            siginfo,
+                            action,
+                            sa_flags,
+                            ..
+                        } => signal_delivered(
+                            t.seq, t.ts_ns, t.pid, t.tid, *signo, siginfo, *action, *sa_flags,
+                        ),
+                        TaskEventKind::SignalSent {
+                            signo,
+                            siginfo,
+                            sender_pid,
+                            sender_tid,
+                            sender_comm,
+                            to_process,
+                            result,
+                        } => signal_sent(
+                            (t.seq, t.ts_ns, t.pid, t.tid),
+                            *signo,
+                            siginfo,
+                            (*sender_pid, *sender_tid, sender_comm),
+                            *to_process,
+                            *result,
+                        ),
                     },
                 ),
                 Record::Lost { .. } => panic!("losses are gaps in the sequence numbers"),
@@ -824,6 +922,88 @@ pub mod build {
         let mut comm = [0u8; 16];
         comm[..name.len().min(15)].copy_from_slice(&name[..name.len().min(15)]);
         comm
+    }
+
+    fn siginfo_bytes(siginfo: &[u8]) -> [u8; KERNEL_SIGINFO_SIZE] {
+        let mut bytes = [0u8; KERNEL_SIGINFO_SIZE];
+        let n = siginfo.len().min(KERNEL_SIGINFO_SIZE);
+        bytes[..n].copy_from_slice(&siginfo[..n]);
+        bytes
+    }
+
+    /// A delivery with its siginfo copied (as the kernel's own siginfo always is).
+    #[allow(clippy::too_many_arguments)]
+    pub fn signal_delivered(
+        seq: u64,
+        ts_ns: u64,
+        pid: u32,
+        tid: u32,
+        signo: u32,
+        siginfo: &[u8],
+        action: SignalAction,
+        sa_flags: u64,
+    ) -> Vec<u8> {
+        let body = SignalDeliverBody {
+            signo,
+            source: siginfo_source::COPIED,
+            handler: match action {
+                SignalAction::Default => 0,
+                SignalAction::Ignore => 1,
+                SignalAction::Handler(address) => address,
+            },
+            sa_flags,
+            siginfo: siginfo_bytes(siginfo),
+        };
+        record(
+            record_kind::SIGNAL_DELIVER,
+            0,
+            seq,
+            ts_ns,
+            pid,
+            tid,
+            bytes_of(&body),
+        )
+    }
+
+    /// A signal sent, its siginfo copied: `at` is (seq, ts_ns, pid, tid) of the target,
+    /// `sender` its (pid, tid, comm).
+    pub fn signal_sent(
+        at: (u64, u64, u32, u32),
+        signo: u32,
+        siginfo: &[u8],
+        sender: (u32, u32, &[u8]),
+        to_process: bool,
+        result: SendResult,
+    ) -> Vec<u8> {
+        let (seq, ts_ns, pid, tid) = at;
+        let body = SignalGenerateBody {
+            signo,
+            source: siginfo_source::COPIED,
+            sender_pid: sender.0,
+            sender_tid: sender.1,
+            sender_uid: 0,
+            group: u32::from(to_process),
+            result: match result {
+                SendResult::Queued => 0,
+                SendResult::Ignored => 1,
+                SendResult::AlreadyPending => 2,
+                SendResult::QueueFull => 3,
+                SendResult::LostInfo => 4,
+                SendResult::Other(n) => n,
+            },
+            _pad: 0,
+            sender_comm: comm_bytes(sender.2),
+            siginfo: siginfo_bytes(siginfo),
+        };
+        record(
+            record_kind::SIGNAL_GENERATE,
+            0,
+            seq,
+            ts_ns,
+            pid,
+            tid,
+            bytes_of(&body),
+        )
     }
 
     pub fn rename(seq: u64, ts_ns: u64, pid: u32, tid: u32, name: &[u8]) -> Vec<u8> {

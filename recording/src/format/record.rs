@@ -128,6 +128,82 @@ pub enum TaskEventKind {
     Exec { old_tid: u32 },
     /// The thread got a new name.
     Rename { comm: Vec<u8> },
+    /// The kernel delivered a signal to the thread: it runs `action` next.
+    SignalDelivered {
+        signo: u32,
+        /// The siginfo the thread receives: the first 48 bytes of its siginfo_t, in the
+        /// recording architecture's layout.
+        siginfo: Vec<u8>,
+        action: SignalAction,
+        /// The action's `sa_flags` (SA_RESTART, SA_SIGINFO, ...).
+        sa_flags: u64,
+        /// The SIGKILL the kernel delivers to every thread of a process that is exiting
+        /// (exit_group, a fatal signal, an exec in another thread): its siginfo is zero
+        /// but for si_signo.
+        group_exit: bool,
+    },
+    /// A signal was sent to the thread (or, `to_process`, to its process and queued on
+    /// this thread).
+    SignalSent {
+        signo: u32,
+        /// As in `SignalDelivered`.
+        siginfo: Vec<u8>,
+        sender_pid: u32,
+        sender_tid: u32,
+        sender_comm: Vec<u8>,
+        to_process: bool,
+        result: SendResult,
+    },
+}
+
+/// What a thread does with a signal delivered to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalAction {
+    /// The default action (terminate, dump core, stop, continue or ignore, by signal).
+    Default,
+    Ignore,
+    /// The handler at this address runs.
+    Handler(u64),
+}
+
+/// What became of a signal sent (the kernel's `TRACE_SIGNAL_*` results).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendResult {
+    /// Queued, for delivery (the kernel calls it "delivered").
+    Queued,
+    /// Dropped: the thread ignores it.
+    Ignored,
+    /// Dropped: a standard signal of this number was already pending.
+    AlreadyPending,
+    /// Dropped: the queue of real-time signals was full.
+    QueueFull,
+    /// Queued without its siginfo (no memory for it).
+    LostInfo,
+    Other(u32),
+}
+
+impl SendResult {
+    pub fn from_kernel(result: u32) -> SendResult {
+        match result {
+            0 => SendResult::Queued,
+            1 => SendResult::Ignored,
+            2 => SendResult::AlreadyPending,
+            3 => SendResult::QueueFull,
+            4 => SendResult::LostInfo,
+            n => SendResult::Other(n),
+        }
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            SendResult::Queued => "queued".into(),
+            SendResult::Ignored => "ignored".into(),
+            SendResult::AlreadyPending => "already pending".into(),
+            SendResult::QueueFull => "queue full".into(),
+            SendResult::LostInfo => "queued without siginfo".into(),
+            SendResult::Other(n) => format!("result {n}"),
+        }
+    }
 }
 
 /// Decodes the records of one chunk, in order.
