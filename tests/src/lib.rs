@@ -276,3 +276,199 @@ pub fn check_race(records: &[Value]) -> Value {
     );
     read
 }
+
+fn case<'a>(cases: &'a [Value], name: &str) -> &'a Value {
+    cases
+        .iter()
+        .find(|c| c["case"] == name)
+        .unwrap_or_else(|| panic!("no {name} case in {cases:?}"))
+}
+
+/// The signal events (`signal`, `signal_sent`) of one signal.
+pub fn signal_events<'a>(records: &'a [Value], event: &str, signal: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .filter(|r| r["event"] == event && r["signal"] == signal)
+        .collect()
+}
+
+/// Checks a recording of `sc-signals all` (`records` its JSON dump, `text` its text dump)
+/// against what the program printed (`stdout`): each signal sent and delivered with the
+/// siginfo the handler saw, interrupted and restarted calls as strace shows them, the
+/// group exit's SIGKILL, the SIGSEGV at address 8 and the exit status waitpid gave.
+pub fn check_signals(stdout: &str, records: &[Value], text: &str) {
+    let cases = json_lines(stdout);
+
+    // kill(getpid(), SIGUSR1), an SA_SIGINFO handler.
+    let handled = case(&cases, "handled");
+    let pid = handled["pid"].as_u64().unwrap();
+    let sent = signal_events(records, "signal_sent", "SIGUSR1");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["sender_pid"], pid);
+    assert_eq!(sent[0]["pid"], pid);
+    assert_eq!(sent[0]["result"], "queued");
+    let delivered = signal_events(records, "signal", "SIGUSR1");
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    let usr1 = delivered[0];
+    assert_eq!(usr1["action"], "handler");
+    assert_eq!(usr1["handler"], handled["handler"]);
+    assert_eq!(usr1["siginfo"]["si_code"], "SI_USER");
+    assert_eq!(handled["code"], 0);
+    assert_eq!(usr1["siginfo"]["si_pid"], handled["si_pid"]);
+    assert_eq!(usr1["siginfo"]["si_uid"], handled["si_uid"]);
+    assert!(text.contains(&format!(
+        "--- SIGUSR1 {{si_signo=SIGUSR1, si_code=SI_USER, si_pid={pid}, si_uid={}}} --- handler {:#x}",
+        handled["uid"],
+        handled["handler"].as_u64().unwrap()
+    )));
+    assert!(text.contains(&format!(
+        "{pid}/{pid} --- SIGUSR1 sent by {pid}/{pid} sc-signals to the process: queued ---"
+    )));
+
+    // sigqueue(getpid(), SIGRTMIN, 42).
+    let queued = case(&cases, "queued");
+    let rt = signal_events(records, "signal", "SIGRT_2");
+    assert_eq!(rt.len(), 1, "{rt:?}");
+    assert_eq!(rt[0]["signo"], queued["signo"]);
+    assert_eq!(rt[0]["siginfo"]["si_code"], "SI_QUEUE");
+    assert_eq!(queued["code"], -1);
+    assert_eq!(rt[0]["siginfo"]["si_int"], queued["value"]);
+    assert_eq!(rt[0]["siginfo"]["si_ptr"], queued["value"]);
+
+    // A read a SIGALRM without SA_RESTART interrupted: ERESTARTSYS at the exit, EINTR for
+    // the program once the handler has run.
+    let interrupted = case(&cases, "interrupted");
+    assert_eq!(
+        (interrupted["ret"].as_i64(), interrupted["errno"].as_i64()),
+        (Some(-1), Some(4))
+    );
+    let fd = interrupted["fd"].as_u64().unwrap();
+    let restart = format!("read({fd}, ");
+    let restart_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.contains(&restart)
+                && l.ends_with("= ? ERESTARTSYS (To be restarted if SA_RESTART is set)")
+        })
+        .collect();
+    // The interrupted read and the restarted one.
+    assert_eq!(restart_lines.len(), 2, "{text}");
+    let alarms = signal_events(records, "signal", "SIGALRM");
+    assert_eq!(alarms.len(), 2, "{alarms:?}");
+    assert_eq!(alarms[0]["siginfo"]["si_pid"], interrupted["si_pid"]);
+    assert_eq!(
+        alarms[0]["sa_flags"].as_u64().unwrap() & 0x1000_0000,
+        0,
+        "no SA_RESTART"
+    );
+    let after_alarm = text
+        .lines()
+        .skip_while(|l| !l.contains("--- SIGALRM {"))
+        .find(|l| l.contains(" rt_sigreturn("))
+        .unwrap_or_else(|| panic!("no rt_sigreturn after the alarm: {text}"));
+    assert!(
+        after_alarm.ends_with("= -1 EINTR (Interrupted system call)"),
+        "{after_alarm}"
+    );
+
+    // With SA_RESTART the read goes on and returns the helper's byte.
+    let restarted = case(&cases, "restarted");
+    assert_eq!(restarted["ret"], 1);
+    assert_eq!(alarms[1]["siginfo"]["si_pid"], restarted["helper"]);
+    assert_ne!(
+        alarms[1]["sa_flags"].as_u64().unwrap() & 0x1000_0000,
+        0,
+        "SA_RESTART"
+    );
+    let read_x = format!(
+        "{pid}/{pid} sc-signals read({}, \"x\", 1) = 1",
+        restarted["fd"]
+    );
+    assert!(text.contains(&read_x), "{text}");
+
+    // A sleep stopped and continued goes on through restart_syscall.
+    let stopped = case(&cases, "stopped");
+    assert_eq!(stopped["ret"], 0);
+    let sleeper = format!("{0}/{0} ", stopped["pid"]);
+    let sleeper_lines: Vec<&str> = text.lines().filter(|l| l.contains(&sleeper)).collect();
+    let interrupted_sleep = sleeper_lines
+        .iter()
+        .position(|l| {
+            l.contains("nanosleep(")
+                && l.ends_with("= ? ERESTART_RESTARTBLOCK (Interrupted by signal)")
+        })
+        .unwrap_or_else(|| panic!("no interrupted sleep: {sleeper_lines:#?}"));
+    let stop = sleeper_lines
+        .iter()
+        .position(|l| {
+            l.contains("--- SIGSTOP {si_signo=SIGSTOP, si_code=SI_USER")
+                && l.ends_with("--- default: stop")
+        })
+        .expect("SIGSTOP delivered");
+    let restarted_sleep = sleeper_lines
+        .iter()
+        .position(|l| l.contains(" restart_syscall() = 0"))
+        .expect("restart_syscall");
+    assert!(
+        interrupted_sleep < stop && stop < restarted_sleep,
+        "{sleeper_lines:#?}"
+    );
+    // SIGCONT by default is ignored once it has woken the stopped process.
+    let cont = signal_events(records, "signal_sent", "SIGCONT");
+    assert_eq!(cont.len(), 1);
+    assert_eq!(cont[0]["result"], "ignored");
+    assert_eq!(cont[0]["pid"], stopped["pid"]);
+
+    // exit_group with a second thread: the kernel ends it with SIGKILL.
+    let thread = case(&cases, "group")["thread"].as_u64().unwrap();
+    let group_exit = case(&cases, "group_exit");
+    let child = group_exit["child"].as_u64().unwrap();
+    assert!(
+        text.contains(&format!(
+            "{child}/{thread} --- SIGKILL --- the process exits"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{child}/{thread} +++ exited with 3 +++")),
+        "{text}"
+    );
+    let kills = signal_events(records, "signal", "SIGKILL");
+    assert!(kills.iter().all(|k| k["group_exit"] == true), "{kills:?}");
+
+    // SIGSEGV at address 8, its default action, and the exit status waitpid gave.
+    let segv = case(&cases, "segv");
+    let child = segv["child"].as_u64().unwrap();
+    let status = segv["status"].as_u64().unwrap();
+    assert_eq!(status & 0x7f, 11);
+    let faults: Vec<&Value> = signal_events(records, "signal", "SIGSEGV")
+        .into_iter()
+        .filter(|s| s["tid"] == child)
+        .collect();
+    assert!(!faults.is_empty());
+    for fault in &faults {
+        assert_eq!(fault["siginfo"]["si_code"], "SEGV_MAPERR");
+        assert_eq!(fault["siginfo"]["si_addr"], 8);
+    }
+    // Rust's runtime handles it first and gives it back to the default action.
+    assert_eq!(faults.last().unwrap()["action"], "default");
+    assert_eq!(faults.last().unwrap()["default_action"], "core");
+    assert!(text.contains(&format!(
+        "{child}/{child} --- SIGSEGV {{si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x8}} --- default: core"
+    )));
+    let core = if status & 0x80 != 0 {
+        " (core dumped)"
+    } else {
+        ""
+    };
+    assert!(
+        text.contains(&format!("{child}/{child} +++ killed by SIGSEGV{core} +++")),
+        "{text}"
+    );
+    // The parent's SIGCHLD: ignored by default, so dropped when sent.
+    assert!(
+        signal_events(records, "signal_sent", "SIGCHLD")
+            .iter()
+            .any(|s| s["sender_pid"] == child && s["result"] == "ignored")
+    );
+}

@@ -24,7 +24,7 @@ use sha2::{Digest as _, Sha256};
 use syscord_arch::{Arch, SyscallTable};
 use syscord_tests::{
     check_effects, check_race, check_return_addresses, check_sequence, check_sequence_numbers,
-    effects_pairs, json_lines, sequence_log, syscalls_by_tid,
+    check_signals, effects_pairs, json_lines, sequence_log, syscalls_by_tid,
 };
 
 /// Every wait on the console gives up after this long: TCG is slow, the eBPF verifier more so.
@@ -516,6 +516,21 @@ fn guest_records_right(arch: Arch, cell: &str) {
             assert_eq!(check_effects(&pairs, 256, false), 12, "{label}");
         },
     );
+
+    // Signals sent and delivered with the siginfo the handlers saw, interrupted and
+    // restarted calls, a group exit's SIGKILL, a SIGSEGV and its exit status. In /tmp, where
+    // the SIGSEGV's core goes.
+    guest.record_checked(
+        "(cd /tmp && syscord record -o /tmp/sig.rec -- sc-signals all > /tmp/sig.out)",
+        0,
+        |guest| {
+            let out = guest.fetch("/tmp/sig.out");
+            let records = guest.dump_json("/tmp/sig.rec");
+            let text = guest.ok("syscord dump /tmp/sig.rec");
+            check_signals(&out, &records, &text);
+        },
+    );
+    guest.ok("rm -f /tmp/core*");
 
     // The thesis's case study: the read that returned the 25-byte string, with its content.
     // sc-race fails its assertion: exit status 101.
