@@ -32,13 +32,27 @@ pub struct PtRegsLayout {
     pub nr_width: usize,
     /// The user program counter the syscall returns to.
     pub pc: Reg,
+    /// A register that holds u64::MAX when the saved registers are no syscall's: riscv64's
+    /// `cause` after rt_sigreturn, which restores a7 (the number of the call the signal
+    /// interrupted) where x86_64 and arm64 set the number itself to -1.
+    pub not_a_syscall: Option<Reg>,
 }
 
 impl PtRegsLayout {
-    /// Every register the layout names.
-    pub const fn registers(&self) -> [Reg; 8] {
+    /// Every register the layout names; the last is `not_a_syscall`, where there is one.
+    pub const fn registers(&self) -> [Option<Reg>; 9] {
         let a = self.args;
-        [a[0], a[1], a[2], a[3], a[4], a[5], self.nr, self.pc]
+        [
+            Some(a[0]),
+            Some(a[1]),
+            Some(a[2]),
+            Some(a[3]),
+            Some(a[4]),
+            Some(a[5]),
+            Some(self.nr),
+            Some(self.pc),
+            self.not_a_syscall,
+        ]
     }
 }
 
@@ -56,6 +70,7 @@ pub const X86_64: PtRegsLayout = PtRegsLayout {
     nr: reg("orig_ax", 15),
     nr_width: 8,
     pc: reg("ip", 16),
+    not_a_syscall: None,
 };
 
 /// arm64: regs[31] sp pc pstate orig_x0 syscallno(s32) ... Arguments in x0..x5 with x0 saved
@@ -73,6 +88,7 @@ pub const AARCH64: PtRegsLayout = PtRegsLayout {
     nr: reg("syscallno", 35),
     nr_width: 4,
     pc: reg("pc", 32),
+    not_a_syscall: None,
 };
 
 /// riscv64: epc ra sp gp tp t0 t1 t2 s0 s1 a0..a7 s2..s11 t3..t6 status badaddr cause orig_a0.
@@ -90,4 +106,5 @@ pub const RISCV64: PtRegsLayout = PtRegsLayout {
     nr: reg("a7", 17),
     nr_width: 8,
     pc: reg("epc", 0),
+    not_a_syscall: Some(reg("cause", 34)),
 };

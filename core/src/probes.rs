@@ -601,7 +601,7 @@ fn check_pt_regs_layout(btf: &Btf) -> Result<()> {
     let Some(arch) = Arch::host() else {
         return Err(Error::Internal("unsupported host architecture"));
     };
-    for reg in arch.pt_regs().registers() {
+    for reg in arch.pt_regs().registers().into_iter().flatten() {
         // An element of a register array (arm64's `regs[1]`): registers are 8 bytes.
         let (member, index) = match reg.name.split_once('[') {
             Some((member, index)) => (member, index.trim_end_matches(']').parse().unwrap_or(0)),

@@ -12,7 +12,8 @@
 //!     its sleep goes on through restart_syscall;
 //!   - `group`: a child with a second thread calls exit_group: the kernel ends the thread
 //!     with SIGKILL;
-//!   - `segv`: a child with no core size limit reads address 8 and dies of SIGSEGV.
+//!   - `segv`: a child with no core size limit reads address 8 and dies of SIGSEGV; the
+//!     parent's SIGCHLD handler sees how.
 //! - `sc-signals wait`: prints its pid, waits for a SIGUSR2 from outside, and prints who sent
 //!   it.
 
@@ -28,6 +29,7 @@ static SEEN_CODE: AtomicI64 = AtomicI64::new(0);
 static SEEN_PID: AtomicI64 = AtomicI64::new(0);
 static SEEN_UID: AtomicI64 = AtomicI64::new(0);
 static SEEN_VALUE: AtomicI64 = AtomicI64::new(0);
+static SEEN_STATUS: AtomicI64 = AtomicI64::new(0);
 
 extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler; the accessors
@@ -39,6 +41,9 @@ extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, _: *mut 
         SEEN_PID.store(i64::from((*info).si_pid()), Ordering::SeqCst);
         SEEN_UID.store(i64::from((*info).si_uid()), Ordering::SeqCst);
         SEEN_VALUE.store((*info).si_value().sival_ptr as i64, Ordering::SeqCst);
+        if signo == libc::SIGCHLD {
+            SEEN_STATUS.store(i64::from((*info).si_status()), Ordering::SeqCst);
+        }
     }
 }
 
@@ -308,6 +313,8 @@ fn group() {
 }
 
 fn segv() {
+    // The parent's SIGCHLD says how the child ended.
+    handle(libc::SIGCHLD, libc::SA_RESTART);
     let child = fork(|| {
         let unlimited = libc::rlimit {
             rlim_cur: libc::RLIM_INFINITY,
@@ -321,7 +328,9 @@ fn segv() {
     });
     let status = wait(child);
     print(format!(
-        "{{\"case\":\"segv\",\"child\":{child},\"status\":{status}}}"
+        "{{\"case\":\"segv\",\"child\":{child},\"status\":{status},\"si_status\":{},{}}}",
+        SEEN_STATUS.load(Ordering::SeqCst),
+        seen()
     ));
 }
 

@@ -131,6 +131,12 @@ pub(crate) fn reg(regs: *const u8, offset: usize) -> u64 {
 
 #[inline(always)]
 fn syscall_nr(regs: *const u8) -> u32 {
+    if let Some(mark) = PT_REGS.not_a_syscall
+        && reg(regs, mark.offset) == u64::MAX
+    {
+        // rt_sigreturn on riscv64: the number register holds the interrupted call's.
+        return syscord_common::NO_SYSCALL;
+    }
     if PT_REGS.nr_width == 4 {
         // SAFETY: as in `reg`; arm64 keeps the number in an s32.
         unsafe { *(regs.add(PT_REGS.nr.offset) as *const u32) }
