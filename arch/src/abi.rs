@@ -98,6 +98,20 @@ pub enum Struct {
     Sembuf,
     /// `struct sigevent` (timer_create, mq_notify).
     Sigevent,
+    /// The kernel's `struct termios` (TCGETS, TCSETS*).
+    Termios,
+    /// `struct winsize` (TIOCGWINSZ, TIOCSWINSZ).
+    Winsize,
+    /// `struct flock` (F_GETLK, F_SETLK, F_OFD_*).
+    Flock,
+    /// `struct f_owner_ex` (F_GETOWN_EX, F_SETOWN_EX).
+    FOwnerEx,
+    /// `struct ifreq` with the interface's name and index (SIOCGIFNAME, SIOCGIFINDEX).
+    Ifreq,
+    /// `struct ifreq` with its flags (SIOCGIFFLAGS).
+    IfreqFlags,
+    /// `struct ifreq` with its MTU (SIOCGIFMTU).
+    IfreqMtu,
     /// `struct sock_fprog` (seccomp's filter).
     SockFprog,
     /// `struct landlock_path_beneath_attr` (packed).
@@ -169,6 +183,13 @@ impl Struct {
         Struct::ShmidDs,
         Struct::Sembuf,
         Struct::Sigevent,
+        Struct::Termios,
+        Struct::Winsize,
+        Struct::Flock,
+        Struct::FOwnerEx,
+        Struct::Ifreq,
+        Struct::IfreqFlags,
+        Struct::IfreqMtu,
         Struct::SockFprog,
         Struct::LandlockPathBeneathAttr,
         Struct::RiscvHwprobe,
@@ -437,6 +458,24 @@ impl Struct {
                 "data" @ 0: 8, "obj" @ 8: 8, "res" @ 16: 8, "res2" @ 24: 8),
             Struct::RobustListHead => uapi!("linux/futex.h", "struct robust_list_head", 24,
                 "list" @ 0: 8, "futex_offset" @ 8: 8, "list_op_pending" @ 16: 8),
+            // asm-generic/termbits.h, which x86_64's asm/termbits.h matches: NCCS is 19.
+            Struct::Termios => uapi!("asm/termbits.h", "struct termios", 36,
+                "c_iflag" @ 0: 4, "c_oflag" @ 4: 4, "c_cflag" @ 8: 4, "c_lflag" @ 12: 4,
+                "c_line" @ 16: 1, "c_cc" @ 17: 19),
+            Struct::Winsize => uapi!("asm/termios.h", "struct winsize", 8,
+                "ws_row" @ 0: 2, "ws_col" @ 2: 2, "ws_xpixel" @ 4: 2, "ws_ypixel" @ 6: 2),
+            Struct::Flock => uapi!("asm/fcntl.h", "struct flock", 32,
+                "l_type" @ 0: 2, "l_whence" @ 2: 2, "l_start" @ 8: 8, "l_len" @ 16: 8,
+                "l_pid" @ 24: 4),
+            Struct::FOwnerEx => uapi!("asm/fcntl.h", "struct f_owner_ex", 8,
+                "type" @ 0: 4, "pid" @ 4: 4),
+            // One C struct, its union read by the request.
+            Struct::Ifreq => uapi!("linux/if.h", "struct ifreq", 40,
+                "ifr_name" @ 0: 16, "ifr_ifindex" @ 16: 4),
+            Struct::IfreqFlags => uapi!("linux/if.h", "struct ifreq", 40,
+                "ifr_name" @ 0: 16, "ifr_flags" @ 16: 2),
+            Struct::IfreqMtu => uapi!("linux/if.h", "struct ifreq", 40,
+                "ifr_name" @ 0: 16, "ifr_mtu" @ 16: 4),
             Struct::Int => uapi!("linux/types.h", "int", 4),
             Struct::IntPair => uapi!("linux/types.h", "int[2]", 8),
             Struct::Long => uapi!("linux/types.h", "long", 8),

@@ -8,6 +8,7 @@ use aya::{
     programs::BtfTracePoint,
 };
 use syscord_arch::Arch;
+use syscord_handlers::Rules;
 
 use syscord_common::{Config, MAX_SYSCALLS, SEGMENT_SIZE, SyscallRule, capture_step};
 
@@ -138,8 +139,8 @@ fn btf_error(e: impl std::fmt::Display) -> Error {
 /// What to record and where to put it.
 #[derive(Debug, Clone)]
 pub struct Selection<'a> {
-    /// Per-syscall rules, indexed by number.
-    pub rules: &'a [SyscallRule],
+    /// Per-syscall rules, indexed by number, and the rules of (syscall, request) pairs.
+    pub rules: &'a Rules,
     pub filter: &'a Compiled,
     /// `syscord_common::follow` bits.
     pub follow: u32,
@@ -277,6 +278,7 @@ impl Probes {
             .map_err(load_error)?;
             for (nr, rule) in selection
                 .rules
+                .by_nr
                 .iter()
                 .enumerate()
                 .take(MAX_SYSCALLS as usize)
@@ -284,6 +286,25 @@ impl Probes {
                 if *rule != SyscallRule::default() {
                     table.set(nr as u32, rule, 0).map_err(load_error)?;
                 }
+            }
+            // The requests' rules after the syscalls'.
+            for (i, (_, rule)) in selection.rules.requests.iter().enumerate() {
+                table
+                    .set(MAX_SYSCALLS + i as u32, rule, 0)
+                    .map_err(load_error)?;
+            }
+        }
+        {
+            // Where each request's rule is, by its key.
+            let mut slots: HashMap<_, u64, u32> = HashMap::try_from(
+                ebpf.map_mut("REQUEST_SLOTS")
+                    .ok_or(Error::Internal("no REQUEST_SLOTS map"))?,
+            )
+            .map_err(load_error)?;
+            for (i, (key, _)) in selection.rules.requests.iter().enumerate() {
+                slots
+                    .insert(key, &(MAX_SYSCALLS + i as u32), 0)
+                    .map_err(load_error)?;
             }
         }
 

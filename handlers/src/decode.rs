@@ -10,7 +10,7 @@ use syscord_arch::{
 };
 
 use crate::{
-    Handler, Registry, RegistryError, Show,
+    Capture, Handler, Ptr, Registry, RegistryError, Request, Show,
     values::{self, Value, flags_text, name_of},
 };
 
@@ -81,11 +81,23 @@ impl Decoder {
         out.push('(');
         match self.handler(call.nr) {
             Some(handler) => {
+                let request = self.registry.request(self.resolve(call.nr), &call.args);
                 for (i, a) in handler.args.iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    self.value(handler, call, a.value, call.args[i], out);
+                    if let Some((capture, got)) = self.request_capture(call, request, i) {
+                        self.data(capture.show, got, out);
+                    } else if a.value == Value::Request {
+                        match request {
+                            Some(r) => out.push_str(r.name),
+                            None => {
+                                let _ = write!(out, "{:#x}", call.args[i]);
+                            }
+                        }
+                    } else {
+                        self.value(handler, call, a.value, call.args[i], out);
+                    }
                 }
             }
             None => {
@@ -129,6 +141,27 @@ impl Decoder {
         }
     }
 
+    /// What `request` captured of argument `arg`, if it captures it and the call has it.
+    fn request_capture<'c>(
+        &self,
+        call: &'c Call<'c>,
+        request: Option<&'static Request>,
+        arg: usize,
+    ) -> Option<(&'static Capture, &'c Captured<'c>)> {
+        let request = request?;
+        let (id, of) = self
+            .registry
+            .captures(self.resolve(call.nr))
+            .into_iter()
+            .enumerate()
+            .find(|(_, c)| {
+                c.request.is_some_and(|r| std::ptr::eq(r, request))
+                    && c.capture.ptr == Ptr::Arg(arg as u8)
+            })?;
+        let got = call.captures.iter().find(|got| usize::from(got.id) == id)?;
+        Some((of.capture, got))
+    }
+
     fn value(&self, handler: &Handler, call: &Call<'_>, value: Value, raw: u64, out: &mut String) {
         match value {
             Value::Data(n) => {
@@ -158,6 +191,7 @@ impl Decoder {
                 pointer(raw, out);
                 Ok(())
             }
+            Value::Request => write!(out, "{raw:#x}"),
             Value::Fd => write!(out, "{}", raw as u32 as i32),
             Value::DirFd => {
                 let fd = raw as u32 as i32;
@@ -521,6 +555,68 @@ impl Decoder {
                 f.uint("nr_evicted"),
                 f.uint("nr_recently_evicted")
             ),
+            Struct::Termios => {
+                let _ = write!(
+                    out,
+                    "{{c_iflag={:#x}, c_oflag={:#x}, c_cflag={:#x}, c_lflag={:#x}, c_line={}, c_cc=",
+                    f.uint("c_iflag"),
+                    f.uint("c_oflag"),
+                    f.uint("c_cflag"),
+                    f.uint("c_lflag"),
+                    f.uint("c_line"),
+                );
+                // Control characters: bytes, shown as strace -xx shows binary data.
+                out.push('"');
+                for b in f.bytes_of("c_cc") {
+                    let _ = write!(out, "\\x{b:02x}");
+                }
+                out.push('"');
+                out.push('}');
+                Ok(())
+            }
+            Struct::Winsize => write!(
+                out,
+                "{{ws_row={}, ws_col={}, ws_xpixel={}, ws_ypixel={}}}",
+                f.uint("ws_row"),
+                f.uint("ws_col"),
+                f.uint("ws_xpixel"),
+                f.uint("ws_ypixel")
+            ),
+            Struct::Flock => write!(
+                out,
+                "{{l_type={}, l_whence={}, l_start={}, l_len={}, l_pid={}}}",
+                name_of(values::LOCK_TYPES, f.uint("l_type"))
+                    .map_or_else(|| f.int("l_type").to_string(), str::to_owned),
+                name_of(values::SEEK_WHENCE, f.uint("l_whence"))
+                    .map_or_else(|| f.int("l_whence").to_string(), str::to_owned),
+                f.int("l_start"),
+                f.int("l_len"),
+                f.int("l_pid")
+            ),
+            Struct::FOwnerEx => write!(
+                out,
+                "{{type={}, pid={}}}",
+                name_of(values::OWNER_TYPES, f.uint("type"))
+                    .map_or_else(|| f.int("type").to_string(), str::to_owned),
+                f.int("pid")
+            ),
+            Struct::Ifreq | Struct::IfreqFlags | Struct::IfreqMtu => {
+                out.push_str("{ifr_name=");
+                let name = f.bytes_of("ifr_name");
+                let end = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+                quote(&name[..end], out);
+                let _ = match s {
+                    Struct::IfreqFlags => write!(
+                        out,
+                        ", ifr_flags={}",
+                        flags_text(values::IFF_FLAGS, f.uint("ifr_flags"))
+                    ),
+                    Struct::IfreqMtu => write!(out, ", ifr_mtu={}", f.int("ifr_mtu")),
+                    _ => write!(out, ", ifr_ifindex={}", f.int("ifr_ifindex")),
+                };
+                out.push('}');
+                Ok(())
+            }
             Struct::SockaddrStorage => {
                 sockaddr(b, out);
                 Ok(())

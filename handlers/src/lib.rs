@@ -14,7 +14,7 @@ pub mod values;
 
 mod families;
 
-pub use registry::{Policy, Registry, RegistryError, check_all};
+pub use registry::{CaptureOf, Policy, Registry, RegistryError, Rules, check_all};
 use syscord_arch::abi::Struct;
 pub use values::Value;
 
@@ -256,6 +256,9 @@ pub struct Handler {
     pub captures: &'static [Capture],
     /// `syscord_common::rule_flags` bits the eBPF program needs (exec, no return, fork).
     pub flags: u32,
+    /// The argument whose value selects a [`Request`] of this syscall, for the syscalls
+    /// whose effect depends on one (ioctl's request, fcntl's cmd, prctl's option).
+    pub request_arg: Option<u8>,
 }
 
 impl Handler {
@@ -273,6 +276,7 @@ impl Handler {
             ret,
             captures: &[],
             flags: 0,
+            request_arg: None,
         }
     }
 
@@ -285,9 +289,62 @@ impl Handler {
         self.flags = flags;
         self
     }
+
+    /// Argument `arg` selects the call's [`Request`].
+    pub const fn by_request(mut self, arg: u8) -> Handler {
+        self.request_arg = Some(arg);
+        self
+    }
 }
 
 inventory::collect!(Handler);
+
+/// One request of a syscall whose effect depends on an argument (`Handler::by_request`): a
+/// terminal ioctl, an fcntl command, a prctl option. Its own class and captures, decoded
+/// in place of the syscall's; registered with `inventory::submit!` like a handler.
+#[derive(Debug)]
+pub struct Request {
+    /// The syscall's name.
+    pub syscall: &'static str,
+    /// The request's name, as strace shows it (`TIOCGWINSZ`, `F_GETLK`, `PR_GET_NAME`).
+    pub name: &'static str,
+    /// Its value in the request argument: the same on every architecture syscord supports
+    /// (they share the generic ioctl encoding and fcntl and prctl numbers).
+    pub value: u64,
+    pub class: Class,
+    /// Memory to capture; each replaces the syscall's display of the argument its pointer
+    /// is.
+    pub captures: &'static [Capture],
+}
+
+impl Request {
+    pub const fn new(
+        syscall: &'static str,
+        name: &'static str,
+        value: u64,
+        class: Class,
+    ) -> Request {
+        Request {
+            syscall,
+            name,
+            value,
+            class,
+            captures: &[],
+        }
+    }
+
+    pub const fn captures(mut self, captures: &'static [Capture]) -> Request {
+        self.captures = captures;
+        self
+    }
+}
+
+inventory::collect!(Request);
+
+/// Every registered request, in no particular order.
+pub fn all_requests() -> impl Iterator<Item = &'static Request> {
+    inventory::iter::<Request>.into_iter()
+}
 
 /// Every registered handler, in no particular order.
 pub fn all() -> impl Iterator<Item = &'static Handler> {

@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use syscord_arch::{Arch, SyscallTable};
 use syscord_common::{
-    CaptureRule, MAX_CAPTURES, MAX_SYSCALLS, SyscallRule, capture_flags, capture_kind,
-    capture_when, len_from, rule_flags,
+    CaptureRule, MAX_CAPTURES, MAX_REQUEST_RULES, MAX_SYSCALLS, SyscallRule, capture_flags,
+    capture_kind, capture_when, len_from, request_key, rule_flags,
 };
 
-use crate::{Class, Handler, Kind, Len, Ptr, Role, Value, all};
+use crate::{Capture, Class, Handler, Kind, Len, Ptr, Request, Role, Value, all, all_requests};
 
 /// What to capture, beyond the thesis's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,12 +37,42 @@ impl Default for Policy {
 pub enum RegistryError {
     #[error("two handlers for {0}")]
     Duplicate(&'static str),
+    #[error("two requests of {0} with the value of {1}")]
+    DuplicateRequest(&'static str, &'static str),
 }
 
 /// The handlers of one architecture's syscalls, by number.
 pub struct Registry {
     arch: Arch,
     by_nr: Vec<Option<&'static Handler>>,
+    /// The requests of each syscall that has them, by value.
+    requests: HashMap<u32, Vec<&'static Request>>,
+}
+
+/// A syscall's capture: its handler's own, or one of a request's.
+#[derive(Debug, Clone, Copy)]
+pub struct CaptureOf {
+    pub capture: &'static Capture,
+    pub request: Option<&'static Request>,
+}
+
+impl CaptureOf {
+    /// The name a recording gives it: the capture's, after its request's for a request's
+    /// (`TIOCGWINSZ.argp`), since the requests of one syscall share argument names.
+    pub fn name(&self) -> String {
+        match self.request {
+            Some(r) => format!("{}.{}", r.name, self.capture.name),
+            None => self.capture.name.to_owned(),
+        }
+    }
+}
+
+/// The eBPF program's rules: by syscall number, and by (syscall, request) pair.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub by_nr: Vec<SyscallRule>,
+    /// `(request_key(nr, value), rule)`.
+    pub requests: Vec<(u64, SyscallRule)>,
 }
 
 impl Registry {
@@ -58,7 +88,65 @@ impl Registry {
         for (nr, name) in table.iter() {
             by_nr[nr as usize] = by_name.get(name).copied();
         }
-        Ok(Registry { arch, by_nr })
+        let mut requests: HashMap<u32, Vec<&'static Request>> = HashMap::new();
+        for r in all_requests() {
+            if let Some(nr) = table.number(r.syscall) {
+                requests.entry(nr).or_default().push(r);
+            }
+        }
+        for list in requests.values_mut() {
+            list.sort_by_key(|r| r.value);
+            if let Some(pair) = list.windows(2).find(|w| w[0].value == w[1].value) {
+                return Err(RegistryError::DuplicateRequest(
+                    pair[0].syscall,
+                    pair[1].name,
+                ));
+            }
+        }
+        Ok(Registry {
+            arch,
+            by_nr,
+            requests,
+        })
+    }
+
+    /// The requests of syscall `nr`, by value.
+    pub fn requests(&self, nr: u32) -> &[&'static Request] {
+        self.requests.get(&nr).map_or(&[], Vec::as_slice)
+    }
+
+    /// The request a call of syscall `nr` with these arguments makes, if syscord knows it.
+    pub fn request(&self, nr: u32, args: &[u64; 6]) -> Option<&'static Request> {
+        let arg = self.get(nr)?.request_arg?;
+        let value = args[arg as usize] & 0xffff_ffff;
+        let list = self.requests.get(&nr)?;
+        list.binary_search_by_key(&value, |r| r.value)
+            .ok()
+            .map(|i| list[i])
+    }
+
+    /// Syscall `nr`'s captures in the order of their ids: its handler's, then each
+    /// request's, requests by value.
+    pub fn captures(&self, nr: u32) -> Vec<CaptureOf> {
+        let Some(handler) = self.get(nr) else {
+            return Vec::new();
+        };
+        let own = handler.captures.iter().map(|capture| CaptureOf {
+            capture,
+            request: None,
+        });
+        let requested = self.requests(nr).iter().flat_map(|&r| {
+            r.captures.iter().map(move |capture| CaptureOf {
+                capture,
+                request: Some(r),
+            })
+        });
+        own.chain(requested).collect()
+    }
+
+    /// Capture `id` of syscall `nr`.
+    pub fn capture(&self, nr: u32, id: u8) -> Option<CaptureOf> {
+        self.captures(nr).get(id as usize).copied()
     }
 
     pub fn arch(&self) -> Arch {
@@ -72,17 +160,10 @@ impl Registry {
     /// The names of each syscall's captures, by number, in the order of their ids (the
     /// kernel numbers a syscall's captures by their place in `Handler::captures`).
     pub fn capture_names(&self) -> BTreeMap<u32, Vec<String>> {
-        self.by_nr
-            .iter()
-            .enumerate()
-            .filter_map(|(nr, h)| {
-                let h = (*h)?;
-                (!h.captures.is_empty()).then(|| {
-                    (
-                        nr as u32,
-                        h.captures.iter().map(|c| c.name.to_owned()).collect(),
-                    )
-                })
+        (0..self.by_nr.len() as u32)
+            .filter_map(|nr| {
+                let names: Vec<String> = self.captures(nr).iter().map(CaptureOf::name).collect();
+                (!names.is_empty()).then_some((nr, names))
             })
             .collect()
     }
@@ -96,20 +177,39 @@ impl Registry {
     }
 
     /// The eBPF program's rule table: index = syscall number.
-    pub fn rules(&self, policy: &Policy) -> Vec<SyscallRule> {
+    pub fn rules(&self, policy: &Policy) -> Rules {
         // Numbers without a handler keep all six argument registers.
         let unknown = SyscallRule {
             flags: 6 << rule_flags::ARGS_SHIFT,
             ..Default::default()
         };
         let mut rules = vec![unknown; MAX_SYSCALLS as usize];
+        let mut requests = Vec::new();
         for (nr, handler) in self.by_nr.iter().enumerate() {
             let (Some(handler), Some(rule)) = (handler, rules.get_mut(nr)) else {
                 continue;
             };
-            *rule = rule_for(handler, self.arch, policy);
+            let flags = handler.flags | ((handler.args.len() as u32) << rule_flags::ARGS_SHIFT);
+            *rule = rule_for(flags, handler.class, handler.captures, 0, self.arch, policy);
+            let Some(arg) = handler.request_arg else {
+                continue;
+            };
+            rule.flags |=
+                rule_flags::BY_REQUEST | (u32::from(arg) << rule_flags::REQUEST_ARG_SHIFT);
+            let mut first_id = handler.captures.len();
+            for r in self.requests(nr as u32) {
+                let request_rule =
+                    rule_for(flags, r.class, r.captures, first_id, self.arch, policy);
+                first_id += r.captures.len();
+                if request_rule.ncaptures > 0 {
+                    requests.push((request_key(nr as u32, r.value), request_rule));
+                }
+            }
         }
-        rules
+        Rules {
+            by_nr: rules,
+            requests,
+        }
     }
 }
 
@@ -131,14 +231,24 @@ pub fn capture_when(class: Class, role: Role, policy: &Policy) -> u8 {
     }
 }
 
-fn rule_for(handler: &Handler, arch: Arch, policy: &Policy) -> SyscallRule {
+/// The rule of a syscall (or one of its requests) of `class` with these captures, whose
+/// ids start at `first_id`.
+fn rule_for(
+    flags: u32,
+    class: Class,
+    captures: &[Capture],
+    first_id: usize,
+    arch: Arch,
+    policy: &Policy,
+) -> SyscallRule {
     let mut rule = SyscallRule {
-        flags: handler.flags | ((handler.args.len() as u32) << rule_flags::ARGS_SHIFT),
+        flags,
         ..Default::default()
     };
     let mut n = 0;
-    for (id, c) in handler.captures.iter().enumerate() {
-        let when = capture_when(handler.class, c.role, policy);
+    for (id, c) in captures.iter().enumerate() {
+        let id = first_id + id;
+        let when = capture_when(class, c.role, policy);
         if when == 0 || n >= MAX_CAPTURES {
             continue;
         }
@@ -281,11 +391,52 @@ pub fn check_all() -> Vec<String> {
             problems.push(format!("{}: two captures with one name", h.name));
         }
     }
+    let handlers: HashMap<&str, &Handler> = all().map(|h| (h.name, h)).collect();
+    for r in all_requests() {
+        let Some(h) = handlers.get(r.syscall) else {
+            problems.push(format!("{} {}: no such handler", r.syscall, r.name));
+            continue;
+        };
+        let Some(request_arg) = h.request_arg else {
+            problems.push(format!(
+                "{} {}: the handler takes no requests",
+                r.syscall, r.name
+            ));
+            continue;
+        };
+        if r.captures.len() > MAX_CAPTURES {
+            problems.push(format!(
+                "{} {}: more than {MAX_CAPTURES} captures",
+                r.syscall, r.name
+            ));
+        }
+        for c in r.captures {
+            match c.ptr {
+                Ptr::Arg(a) | Ptr::Field { arg: a, .. }
+                    if (a as usize) < h.args.len() && a != request_arg => {}
+                _ => problems.push(format!(
+                    "{} {}: capture {} points at no argument it can show",
+                    r.syscall, r.name, c.name
+                )),
+            }
+        }
+    }
     for arch in Arch::ALL {
         match Registry::new(arch) {
             Ok(registry) => {
                 for (nr, name) in registry.missing() {
                     problems.push(format!("{arch}: syscall {nr} {name} has no handler"));
+                }
+                for nr in 0..MAX_SYSCALLS {
+                    if registry.captures(nr).len() > usize::from(u8::MAX) {
+                        problems.push(format!("{arch}: syscall {nr}: more than 255 captures"));
+                    }
+                }
+                let rules = registry.rules(&Policy::default());
+                if rules.requests.len() > MAX_REQUEST_RULES as usize {
+                    problems.push(format!(
+                        "{arch}: more than {MAX_REQUEST_RULES} requests capture memory"
+                    ));
                 }
             }
             Err(e) => problems.push(format!("{arch}: {e}")),
@@ -293,4 +444,52 @@ pub fn check_all() -> Vec<String> {
     }
     problems.sort();
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_get_rules_of_their_own_and_ids_after_the_syscalls_captures() {
+        for arch in Arch::ALL {
+            let registry = Registry::new(arch).unwrap();
+            let ioctl = SyscallTable::of(arch).number("ioctl").unwrap();
+            let rules = registry.rules(&Policy::default());
+            let base = rules.by_nr[ioctl as usize];
+            assert_ne!(base.flags & rule_flags::BY_REQUEST, 0);
+            assert_eq!(
+                (base.flags & rule_flags::REQUEST_ARG_MASK) >> rule_flags::REQUEST_ARG_SHIFT,
+                1
+            );
+            assert_eq!(base.ncaptures, 0);
+            let (_, winsize) = rules
+                .requests
+                .iter()
+                .find(|(key, _)| *key == request_key(ioctl, 0x5413))
+                .expect("TIOCGWINSZ's rule");
+            assert_eq!(winsize.flags & rule_flags::BY_REQUEST, 0);
+            assert_eq!(winsize.ncaptures, 1);
+            assert_eq!(winsize.captures[0].size, 8);
+            let id = winsize.captures[0].id;
+            let of = registry.capture(ioctl, id).unwrap();
+            assert_eq!(of.name(), "TIOCGWINSZ.argp");
+            let args = [0, 0x5413, 0, 0, 0, 0];
+            assert_eq!(registry.request(ioctl, &args).unwrap().name, "TIOCGWINSZ");
+            // A setter's input is taken on failure only, as for any WS call.
+            let (_, setter) = rules
+                .requests
+                .iter()
+                .find(|(key, _)| *key == request_key(ioctl, 0x5414))
+                .expect("TIOCSWINSZ's rule");
+            assert_eq!(setter.captures[0].when, capture_when::ON_FAILURE);
+            // Requests that capture nothing need no rule.
+            assert!(
+                !rules
+                    .requests
+                    .iter()
+                    .any(|(key, _)| *key == request_key(ioctl, 0x5451))
+            );
+        }
+    }
 }

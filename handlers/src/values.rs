@@ -40,6 +40,9 @@ pub enum Value {
     Signal,
     /// The memory of capture n when it was captured; the pointer otherwise.
     Data(u8),
+    /// The argument that selects a request (`Handler::by_request`): the request's name
+    /// when syscord knows it, hex otherwise.
+    Request,
 }
 
 pub const AT_FDCWD: i64 = -100;
@@ -282,6 +285,8 @@ pub const FCNTL_CMDS: Names = &[
     (9, "F_GETOWN"),
     (10, "F_SETSIG"),
     (11, "F_GETSIG"),
+    (15, "F_SETOWN_EX"),
+    (16, "F_GETOWN_EX"),
     (36, "F_OFD_GETLK"),
     (37, "F_OFD_SETLK"),
     (38, "F_OFD_SETLKW"),
@@ -720,6 +725,32 @@ pub fn si_code_name(signo: u64, code: i64) -> Option<&'static str> {
             .and_then(|(_, codes)| find(codes))
     })
 }
+
+/// `struct flock`'s l_type.
+pub const LOCK_TYPES: Names = &[(0, "F_RDLCK"), (1, "F_WRLCK"), (2, "F_UNLCK")];
+
+/// `struct f_owner_ex`'s type.
+pub const OWNER_TYPES: Names = &[(0, "F_OWNER_TID"), (1, "F_OWNER_PID"), (2, "F_OWNER_PGRP")];
+
+/// A network interface's flags (linux/if.h).
+pub const IFF_FLAGS: Names = &[
+    (0x1, "IFF_UP"),
+    (0x2, "IFF_BROADCAST"),
+    (0x4, "IFF_DEBUG"),
+    (0x8, "IFF_LOOPBACK"),
+    (0x10, "IFF_POINTOPOINT"),
+    (0x20, "IFF_NOTRAILERS"),
+    (0x40, "IFF_RUNNING"),
+    (0x80, "IFF_NOARP"),
+    (0x100, "IFF_PROMISC"),
+    (0x200, "IFF_ALLMULTI"),
+    (0x400, "IFF_MASTER"),
+    (0x800, "IFF_SLAVE"),
+    (0x1000, "IFF_MULTICAST"),
+    (0x2000, "IFF_PORTSEL"),
+    (0x4000, "IFF_AUTOMEDIA"),
+    (0x8000, "IFF_DYNAMIC"),
+];
 
 /// The file-type bits of a mode.
 pub const FILE_TYPES: Names = &[

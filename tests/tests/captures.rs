@@ -9,6 +9,7 @@ use serde_json::Value;
 use syscord_tests::{capture, check_effects, effects_pairs};
 
 const EFFECTS: &str = env!("CARGO_BIN_EXE_sc-effects");
+const REQUESTS: &str = env!("CARGO_BIN_EXE_sc-requests");
 
 fn calls(rec: &Recording) -> Vec<(Value, Value)> {
     assert!(
@@ -80,5 +81,32 @@ fn registers_only_captures_nothing() {
     for (_, recorded) in calls(&rec) {
         // execve's path and argv come from the new image, not from a capture rule
         assert_eq!(recorded["data"].as_array().unwrap().len(), 0, "{recorded}");
+    }
+}
+
+#[test]
+fn request_captures_equal_what_the_program_saw() {
+    let scratch = Scratch::new("requests");
+    let lock = scratch.path("locked");
+    let rec = record(
+        &scratch,
+        "requests",
+        &[],
+        &[REQUESTS, lock.to_str().unwrap()],
+    );
+    let pairs = calls(&rec);
+    // TIOCGWINSZ, TCGETS, FIONREAD, TIOCGPGRP, TIOCGSID, TIOCGPTN, four SIOCGIF*, F_GETLK,
+    // F_OFD_GETLK, F_GETOWN_EX, PR_GET_NAME, PR_GET_PDEATHSIG
+    assert_eq!(check_effects(&pairs, 256, false), 15);
+    let text = common::dump_text(&rec);
+    for line in [
+        ", TIOCGWINSZ, {ws_row=24, ws_col=80, ws_xpixel=640, ws_ypixel=480}) = 0",
+        ", FIONREAD, [6]) = 0",
+        ", SIOCGIFINDEX, {ifr_name=\"lo\", ifr_ifindex=1}) = 0",
+        "prctl(PR_GET_NAME, \"sc-requests\", ",
+        "prctl(PR_GET_PDEATHSIG, [1], ",
+        ", F_GETLK, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=1, l_pid=",
+    ] {
+        assert!(text.contains(line), "no {line:?} in {text}");
     }
 }

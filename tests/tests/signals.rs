@@ -15,16 +15,6 @@ use syscord_tests::{check_signals, signal_events as events};
 
 const SIGNALS: &str = env!("CARGO_BIN_EXE_sc-signals");
 
-fn dump_text(rec: &Recording) -> String {
-    let out = Command::new(syscord())
-        .arg("dump")
-        .arg(&rec.file)
-        .output()
-        .expect("run syscord dump");
-    assert!(out.status.success(), "{}", common::text(&out.stderr));
-    common::text(&out.stdout)
-}
-
 /// `sc-signals all` recorded in the scratch directory, where the segv case's core goes if
 /// the kernel writes one.
 fn recorded(scratch: &Scratch, name: &str, extra: &[&str]) -> Recording {
@@ -53,7 +43,7 @@ fn signals_sent_and_delivered_are_what_the_program_saw() {
     let scratch = Scratch::new("signals");
     let rec = recorded(&scratch, "all", &[]);
     let records = rec.records();
-    check_signals(&rec.stdout(), &records, &dump_text(&rec));
+    check_signals(&rec.stdout(), &records, &common::dump_text(&rec));
 
     // stats: a row per signal.
     let out = Command::new(syscord())

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::json;
 use syscord_arch::{Arch, SyscallTable};
-use syscord_handlers::{Capture, Kind, Len, Policy, Ptr, Registry, Role, Size, registry};
+use syscord_handlers::{Capture, Class, Kind, Len, Policy, Ptr, Registry, Role, Size, registry};
 
 use syscord_recording::dump::DumpFormat;
 
@@ -79,7 +79,7 @@ pub fn run(arch: Arch, format: DumpFormat) -> Result<(), Error> {
     let write = |out: &mut io::BufWriter<io::StdoutLock<'_>>, line: String| -> io::Result<()> {
         writeln!(out, "{line}")
     };
-    let describe = |h: &syscord_handlers::Handler, c: &Capture| {
+    let describe = |class: Class, c: &Capture| {
         (
             c.name,
             kind_text(c.kind),
@@ -89,55 +89,84 @@ pub fn run(arch: Arch, format: DumpFormat) -> Result<(), Error> {
             when_text(if c.role == Role::Exec {
                 1
             } else {
-                registry::capture_when(h.class, c.role, &policy)
+                registry::capture_when(class, c.role, &policy)
             }),
         )
+    };
+    let captures_json = |class: Class, captures: &[Capture]| -> Vec<serde_json::Value> {
+        captures
+            .iter()
+            .map(|c| {
+                let (name, kind, ptr, len, role, when) = describe(class, c);
+                json!({"name": name, "kind": kind, "from": ptr, "len": len, "role": role, "when": when})
+            })
+            .collect()
+    };
+    let captures_text = |class: Class, captures: &[Capture]| -> String {
+        let texts: Vec<String> = captures
+            .iter()
+            .map(|c| {
+                let (name, kind, ptr, len, role, when) = describe(class, c);
+                format!("{name}: {kind} at {ptr}, {len}, {role}, {when}")
+            })
+            .collect();
+        if texts.is_empty() {
+            "-".to_owned()
+        } else {
+            texts.join("; ")
+        }
     };
     let mut result = Ok(());
     for (nr, name) in SyscallTable::of(arch).iter() {
         let Some(h) = registry.get(nr) else {
             return Err(Error::Handlers(format!("{arch}: {name} has no handler")));
         };
+        let requests = registry.requests(nr);
         let line = match format {
             DumpFormat::Json => {
-                let captures: Vec<_> = h
-                    .captures
-                    .iter()
-                    .map(|c| {
-                        let (name, kind, ptr, len, role, when) = describe(h, c);
-                        json!({"name": name, "kind": kind, "from": ptr, "len": len, "role": role, "when": when})
-                    })
-                    .collect();
                 let args: Vec<_> = h.args.iter().map(|a| a.name).collect();
-                json!({
+                let mut object = json!({
                     "syscall": name,
                     "nr": nr,
                     "class": h.class.name(),
                     "args": args,
-                    "captures": captures,
-                })
-                .to_string()
+                    "captures": captures_json(h.class, h.captures),
+                });
+                if let Some(arg) = h.request_arg {
+                    object["request_arg"] = json!(arg);
+                    object["requests"] = requests
+                        .iter()
+                        .map(|r| {
+                            json!({
+                                "name": r.name,
+                                "value": r.value,
+                                "class": r.class.name(),
+                                "captures": captures_json(r.class, r.captures),
+                            })
+                        })
+                        .collect();
+                }
+                object.to_string()
             }
             DumpFormat::Text => {
                 let args: Vec<_> = h.args.iter().map(|a| a.name).collect();
-                let captures: Vec<String> = h
-                    .captures
-                    .iter()
-                    .map(|c| {
-                        let (name, kind, ptr, len, role, when) = describe(h, c);
-                        format!("{name}: {kind} at {ptr}, {len}, {role}, {when}")
-                    })
-                    .collect();
-                format!(
+                let mut text = format!(
                     "{nr:>4} {name}({}) {} {}",
                     args.join(", "),
                     h.class.name(),
-                    if captures.is_empty() {
-                        "-".to_owned()
-                    } else {
-                        captures.join("; ")
-                    }
-                )
+                    captures_text(h.class, h.captures)
+                );
+                // Each request on a line of its own, under its syscall.
+                for r in requests {
+                    text.push_str(&format!(
+                        "\n     {name} {} ({:#x}) {} {}",
+                        r.name,
+                        r.value,
+                        r.class.name(),
+                        captures_text(r.class, r.captures)
+                    ));
+                }
+                text
             }
         };
         if let Err(e) = write(&mut out, line) {

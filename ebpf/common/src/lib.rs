@@ -23,11 +23,30 @@ pub mod rule_flags {
     /// A successful call also "returns" 0 in the new child (fork, vfork, clone, clone3); that
     /// return is not a syscall the child made, so it is not recorded.
     pub const CHILD_RETURNS_ZERO: u32 = 1 << 2;
+    /// What the call captures depends on one of its arguments (ioctl's request, fcntl's
+    /// cmd, prctl's option: bits 16-18 say which): the rule of the (syscall, request) pair,
+    /// found through `REQUEST_SLOTS` ([`super::request_key`]), replaces this one when there
+    /// is one.
+    pub const BY_REQUEST: u32 = 1 << 3;
     /// Bits 8-10: the argument registers recorded (the handler's count; 6 for a number
     /// without a handler). The same bits as in a syscall record's header
     /// ([`super::syscall_layout`]), so the program copies them as they are.
     pub const ARGS_SHIFT: u32 = 8;
     pub const ARGS_MASK: u32 = 7 << ARGS_SHIFT;
+    /// Bits 16-18: with BY_REQUEST, the argument that holds the request. Beyond the 16 bits
+    /// a record's header keeps.
+    pub const REQUEST_ARG_SHIFT: u32 = 16;
+    pub const REQUEST_ARG_MASK: u32 = 7 << REQUEST_ARG_SHIFT;
+}
+
+/// Rules of (syscall, request) pairs, at most: the `RULES` array holds them after the
+/// syscalls' rules, from index [`MAX_SYSCALLS`].
+pub const MAX_REQUEST_RULES: u32 = 256;
+
+/// The `REQUEST_SLOTS` key of request `request` of syscall `nr` (requests are C `int`s and
+/// `unsigned int`s: their low 32 bits).
+pub const fn request_key(nr: u32, request: u64) -> u64 {
+    ((nr as u64) << 32) | (request & 0xffff_ffff)
 }
 
 /// Captures per syscall, at most.

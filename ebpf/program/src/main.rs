@@ -35,15 +35,16 @@ use aya_ebpf::{
         bpf_probe_read_user_buf, generated::bpf_task_pt_regs,
     },
     macros::{btf_tracepoint, map},
-    maps::{Array, PerCpuArray, ProgramArray},
+    maps::{Array, HashMap, PerCpuArray, ProgramArray},
     programs::BtfTracePointContext,
 };
 use syscord_arch::regs::PtRegsLayout;
 use syscord_common::{
     CAPTURES_BOUND, COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX,
-    ExecBody, ExitBody, ForkBody, HEADER_SIZE, MAX_CAPTURES, MAX_SYSCALLS, RECORD_ALIGN,
-    SEGMENT_GUARD, SYSCALL_FIXED_MAX, SYSCALL_RECORD_SIZE, SyscallBody, SyscallRule, capture_kind,
-    capture_step, follow, record_kind, rule_flags, syscall_captures_at, syscall_layout, task_state,
+    ExecBody, ExitBody, ForkBody, HEADER_SIZE, MAX_CAPTURES, MAX_REQUEST_RULES, MAX_SYSCALLS,
+    RECORD_ALIGN, SEGMENT_GUARD, SYSCALL_FIXED_MAX, SYSCALL_RECORD_SIZE, SyscallBody, SyscallRule,
+    capture_kind, capture_step, follow, record_kind, request_key, rule_flags, syscall_captures_at,
+    syscall_layout, task_state,
 };
 
 #[cfg(bpf_target_arch = "x86_64")]
@@ -116,9 +117,42 @@ pub(crate) fn read_config<T: Copy>(field: *const T) -> T {
     unsafe { core::ptr::read_volatile(field) }
 }
 
-/// Per-syscall rules, indexed by syscall number.
+/// Per-syscall rules, indexed by syscall number; then the rules of (syscall, request)
+/// pairs, from index MAX_SYSCALLS.
 #[map]
-static RULES: Array<SyscallRule> = Array::with_max_entries(MAX_SYSCALLS, 0);
+static RULES: Array<SyscallRule> = Array::with_max_entries(MAX_SYSCALLS + MAX_REQUEST_RULES, 0);
+
+/// Where in RULES the rule of a (syscall, request) pair is, by `request_key`.
+#[map]
+static REQUEST_SLOTS: HashMap<u64, u32> = HashMap::with_max_entries(MAX_REQUEST_RULES, 0);
+
+/// The rule of syscall `nr` as these registers call it: the syscall's, or for a syscall
+/// whose captures depend on a request argument, that request's when it has one. None for a
+/// number beyond the table.
+#[inline(always)]
+fn rule_of(nr: u32, regs: *const u8) -> Option<&'static SyscallRule> {
+    if nr >= MAX_SYSCALLS {
+        return None;
+    }
+    let rule = RULES.get(nr)?;
+    if rule.flags & rule_flags::BY_REQUEST == 0 {
+        return Some(rule);
+    }
+    let arg = match (rule.flags & rule_flags::REQUEST_ARG_MASK) >> rule_flags::REQUEST_ARG_SHIFT {
+        0 => PT_REGS.args[0].offset,
+        1 => PT_REGS.args[1].offset,
+        2 => PT_REGS.args[2].offset,
+        3 => PT_REGS.args[3].offset,
+        4 => PT_REGS.args[4].offset,
+        _ => PT_REGS.args[5].offset,
+    };
+    let key = request_key(nr, reg(regs, arg));
+    // SAFETY: a lookup; the value is copied out.
+    match unsafe { REQUEST_SLOTS.get(&key) } {
+        Some(&slot) => RULES.get(slot).or(Some(rule)),
+        None => Some(rule),
+    }
+}
 
 /// Reads one saved user register. `regs` is a BTF-typed `struct pt_regs *`, so the verifier
 /// lets us load it directly, without a helper call.
@@ -165,6 +199,9 @@ pub(crate) fn current_pid_tgid() -> u64 {
 /// Rule flags of syscall `nr` (0 for numbers without a rule).
 #[inline(always)]
 fn rule_flags_of(nr: u32) -> u32 {
+    if nr >= MAX_SYSCALLS {
+        return 0;
+    }
     RULES.get(nr).map_or(0, |rule| rule.flags)
 }
 
@@ -296,7 +333,7 @@ pub fn syscord_sys_exit(ctx: BtfTracePointContext) -> i32 {
     if !tasks::syscall_passes(state, nr, (-4095..0).contains(&ret)) {
         return 0;
     }
-    let Some(rule) = RULES.get(nr) else {
+    let Some(rule) = rule_of(nr, regs) else {
         // A number beyond the table: record the registers.
         return record_plain(regs, nr, ret, ALL_ARGS, pid_tgid);
     };
@@ -394,9 +431,10 @@ fn resume_captures(
 )> {
     let slot = ring::resume::<SEGMENT_GUARD>()?;
     let regs: *const u8 = ctx.arg(0);
-    let (Some(pending), Some(rule)) =
-        (PENDING_CAPTURES.get_ptr_mut(0), RULES.get(syscall_nr(regs)))
-    else {
+    let (Some(pending), Some(rule)) = (
+        PENDING_CAPTURES.get_ptr_mut(0),
+        rule_of(syscall_nr(regs), regs),
+    ) else {
         slot.abandon();
         return None;
     };
@@ -626,7 +664,7 @@ pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
     let regs = unsafe { bpf_task_pt_regs(task as *mut _) } as *const u8;
     if !regs.is_null() {
         let nr = syscall_nr(regs);
-        let rule_flags = RULES.get(nr).map_or(ALL_ARGS, |rule| rule.flags);
+        let rule_flags = rule_of(nr, regs).map_or(ALL_ARGS, |rule| rule.flags);
         // exit and exit_group end here instead of at sys_exit.
         if rule_flags & rule_flags::NO_RETURN != 0
             && tasks::syscall_passes(state, nr, false)

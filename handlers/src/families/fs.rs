@@ -90,12 +90,72 @@ submit!(Handler::new(
     ],
     Fd
 ));
-submit!(Handler::new(
-    "fcntl",
-    RS,
-    &[arg("fd", Fd), arg("cmd", Enum(FCNTL_CMDS)), arg("arg", Hex)],
-    Long
-));
+submit!(
+    Handler::new(
+        "fcntl",
+        RS,
+        &[arg("fd", Fd), arg("cmd", Enum(FCNTL_CMDS)), arg("arg", Hex)],
+        Long
+    )
+    .by_request(1)
+);
+// The commands with a struct behind `arg` (asm-generic/fcntl.h, linux/fcntl.h).
+submit!(
+    Request::new("fcntl", "F_GETLK", 5, RS).captures(&[Capture::output_struct(
+        "arg",
+        2,
+        Struct::Flock
+    )])
+);
+submit!(
+    Request::new("fcntl", "F_SETLK", 6, WS).captures(&[Capture::input_struct(
+        "arg",
+        2,
+        Struct::Flock
+    )])
+);
+submit!(
+    Request::new("fcntl", "F_SETLKW", 7, WS).captures(&[Capture::input_struct(
+        "arg",
+        2,
+        Struct::Flock
+    )])
+);
+submit!(
+    Request::new("fcntl", "F_SETOWN_EX", 15, WS).captures(&[Capture::input_struct(
+        "arg",
+        2,
+        Struct::FOwnerEx
+    )])
+);
+submit!(
+    Request::new("fcntl", "F_GETOWN_EX", 16, RS).captures(&[Capture::output_struct(
+        "arg",
+        2,
+        Struct::FOwnerEx
+    )])
+);
+submit!(
+    Request::new("fcntl", "F_OFD_GETLK", 36, RS).captures(&[Capture::output_struct(
+        "arg",
+        2,
+        Struct::Flock
+    )])
+);
+submit!(
+    Request::new("fcntl", "F_OFD_SETLK", 37, WS).captures(&[Capture::input_struct(
+        "arg",
+        2,
+        Struct::Flock
+    )])
+);
+submit!(
+    Request::new("fcntl", "F_OFD_SETLKW", 38, WS).captures(&[Capture::input_struct(
+        "arg",
+        2,
+        Struct::Flock
+    )])
+);
 submit!(Handler::new(
     "flock",
     WS,

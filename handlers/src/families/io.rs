@@ -229,12 +229,6 @@ submit!(Handler::new(
     ],
     Long,
 ));
-submit!(Handler::new(
-    "ioctl",
-    RS,
-    &[arg("fd", Fd), arg("request", Hex), arg("argp", Hex)],
-    Long
-));
 
 // --- pipes and random bytes --------------------------------------------------------------
 

@@ -6,13 +6,15 @@ mod prelude {
     pub use syscord_common::rule_flags;
 
     pub use crate::{
-        Capture, Class::*, Handler, Kind, Len, Ptr, Role, Show, Size, Value::*, arg, values::*,
+        Capture, Class::*, Handler, Kind, Len, Ptr, Request, Role, Show, Size, Value::*, arg,
+        values::*,
     };
 }
 
 mod events;
 mod fs;
 mod io;
+mod ioctl;
 mod ipc;
 mod memory;
 mod mount;

@@ -405,6 +405,38 @@ submit!(
         ],
         Int,
     )
+    .by_request(0)
+);
+// The getters that write at arg2 (linux/prctl.h).
+submit!(
+    Request::new("prctl", "PR_GET_PDEATHSIG", 2, RS).captures(&[Capture::output_struct(
+        "arg2",
+        1,
+        Struct::Int
+    )])
+);
+submit!(Request::new("prctl", "PR_SET_NAME", 15, WS).captures(&[Capture::string("arg2", 1)]));
+submit!(
+    Request::new("prctl", "PR_GET_NAME", 16, RS).captures(&[Capture::output(
+        "arg2",
+        1,
+        Len::Fixed(Size::Bytes(16)),
+        Show::Str
+    )])
+);
+submit!(
+    Request::new("prctl", "PR_GET_CHILD_SUBREAPER", 37, RS).captures(&[Capture::output_struct(
+        "arg2",
+        1,
+        Struct::Int
+    )])
+);
+submit!(
+    Request::new("prctl", "PR_GET_TID_ADDRESS", 40, RS).captures(&[Capture::output_struct(
+        "arg2",
+        1,
+        Struct::Long
+    )])
 );
 submit!(
     // ARCH_GET_FS / ARCH_GET_GS write the base at arg2; the other codes take a value.
@@ -501,7 +533,7 @@ submit!(Handler::new(
 
 submit!(
     // Most requests read the tracee's state (PEEK*, GET*); where the result goes depends on
-    // the request, so nothing is captured.
+    // the request: the requests below say it.
     Handler::new(
         "ptrace",
         RS,
@@ -513,6 +545,44 @@ submit!(
         ],
         Long,
     )
+    .by_request(0)
+);
+// The requests that write at `data` (linux/ptrace.h): the peeks' word, the event message,
+// the tracee's siginfo.
+submit!(
+    Request::new("ptrace", "PTRACE_PEEKTEXT", 1, RS).captures(&[Capture::output_struct(
+        "data",
+        3,
+        Struct::Long
+    )])
+);
+submit!(
+    Request::new("ptrace", "PTRACE_PEEKDATA", 2, RS).captures(&[Capture::output_struct(
+        "data",
+        3,
+        Struct::Long
+    )])
+);
+submit!(
+    Request::new("ptrace", "PTRACE_PEEKUSR", 3, RS).captures(&[Capture::output_struct(
+        "data",
+        3,
+        Struct::Long
+    )])
+);
+submit!(
+    Request::new("ptrace", "PTRACE_GETEVENTMSG", 0x4201, RS).captures(&[Capture::output_struct(
+        "data",
+        3,
+        Struct::Long
+    )])
+);
+submit!(
+    Request::new("ptrace", "PTRACE_GETSIGINFO", 0x4202, RS).captures(&[Capture::output_struct(
+        "data",
+        3,
+        Struct::Siginfo
+    )])
 );
 submit!(
     Handler::new(

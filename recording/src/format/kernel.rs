@@ -458,8 +458,12 @@ impl KernelDecoder {
 
     /// The id of syscall `nr`'s capture called `name`, for records that carry names.
     pub(crate) fn capture_id(&self, nr: u32, name: &str) -> Option<u8> {
-        let handler = self.registry.as_ref()?.get(nr)?;
-        let index = handler.captures.iter().position(|c| c.name == name)?;
+        let index = self
+            .registry
+            .as_ref()?
+            .captures(nr)
+            .iter()
+            .position(|c| c.name() == name)?;
         u8::try_from(index).ok()
     }
 

@@ -106,6 +106,17 @@ impl Recording {
     }
 }
 
+/// `syscord dump` of the recording, as text.
+pub fn dump_text(rec: &Recording) -> String {
+    let out = Command::new(syscord())
+        .arg("dump")
+        .arg(&rec.file)
+        .output()
+        .expect("run syscord dump");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 /// A command's output as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
