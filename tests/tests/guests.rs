@@ -532,6 +532,19 @@ fn guest_records_right(arch: Arch, cell: &str) {
     );
     guest.ok("rm -f /tmp/core*");
 
+    // ioctl, fcntl and prctl requests on a pty, a locked file and a socket: what their
+    // rules captured equals what the program saw.
+    guest.record_checked(
+        "syscord record -o /tmp/req.rec -- sc-requests /tmp/req.lock > /tmp/req.out",
+        0,
+        |guest| {
+            let out = guest.fetch("/tmp/req.out");
+            let records = guest.dump_json("/tmp/req.rec");
+            let pairs = effects_pairs(&out, &records);
+            assert_eq!(check_effects(&pairs, 256, false), 15, "{label}");
+        },
+    );
+
     // The thesis's case study: the read that returned the 25-byte string, with its content.
     // sc-race fails its assertion: exit status 101.
     guest.record_checked("syscord record -o /tmp/race.rec -- sc-race", 101, |guest| {
