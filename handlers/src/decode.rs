@@ -59,6 +59,12 @@ impl Decoder {
         self.registry.get(self.resolve(nr))
     }
 
+    /// The captures of syscall `nr` in the order of their ids (its handler's, then its
+    /// requests').
+    pub fn captures(&self, nr: u32) -> Vec<crate::CaptureOf> {
+        self.registry.captures(self.resolve(nr))
+    }
+
     /// The syscall's name, or `syscall_N` for a number the table does not have.
     pub fn name(&self, nr: u32) -> String {
         self.table
