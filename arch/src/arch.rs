@@ -39,6 +39,16 @@ impl Arch {
         }
     }
 
+    /// The prefix of the kernel's syscall entry points, which take the saved `pt_regs`
+    /// (`__x64_sys_execve`): the functions fentry programs attach to.
+    pub const fn syscall_entry_prefix(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "__x64_sys_",
+            Arch::Aarch64 => "__arm64_sys_",
+            Arch::Riscv64 => "__riscv_sys_",
+        }
+    }
+
     /// Where the kernel saved the user registers that syscord reads.
     pub const fn pt_regs(self) -> PtRegsLayout {
         match self {

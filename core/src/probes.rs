@@ -5,7 +5,7 @@ use std::{os::fd::AsFd, path::PathBuf, sync::Arc};
 use aya::{
     Ebpf, EbpfLoader,
     maps::{Array, HashMap, Map, MapData, ProgramArray},
-    programs::BtfTracePoint,
+    programs::{BtfTracePoint, FEntry, ProgramError},
 };
 use syscord_arch::Arch;
 use syscord_handlers::Rules;
@@ -40,6 +40,15 @@ const PROGRAMS: [(&str, &str); 7] = [
 const CAPTURE_STEP_PROGRAMS: [(u32, &str); 2] = [
     (capture_step::FLAT, "syscord_capture_flat"),
     (capture_step::IOVEC, "syscord_capture_iovec"),
+];
+
+/// What the header says when exec records hold the argv callers passed.
+pub const EXEC_ARGV_CALLERS: &str = "as the caller passed it";
+
+/// fentry programs on the entry points of execve and execveat (`exec_args.rs`).
+const EXEC_ARGS_PROGRAMS: [(&str, &str); 2] = [
+    ("syscord_execve_args", "execve"),
+    ("syscord_execveat_args", "execveat"),
 ];
 
 /// Hooked only with `record -T`.
@@ -156,6 +165,8 @@ pub struct Probes {
     exe_len: usize,
     config: Config,
     publish: RingPublish,
+    /// Which argv exec records hold (the header's `exec_argv`).
+    exec_argv: String,
     attached: Vec<&'static str>,
 }
 
@@ -363,6 +374,29 @@ impl Probes {
             step_array.set(*index, fd, 0).map_err(load_error)?;
         }
 
+        // The caller's argv of execve and execveat, at their entry points: BPF
+        // trampolines, which a kernel may lack; the exec records then hold the new image's
+        // argv only.
+        let mut exec_argv = String::from(EXEC_ARGV_CALLERS);
+        for (program, syscall) in EXEC_ARGS_PROGRAMS {
+            let entry = format!("{}{syscall}", arch.syscall_entry_prefix());
+            let hooked = (|| -> std::result::Result<(), String> {
+                let prog: &mut FEntry = ebpf
+                    .program_mut(program)
+                    .ok_or("program missing from the eBPF object")?
+                    .try_into()
+                    .map_err(|e: ProgramError| e.to_string())?;
+                prog.load(&entry, &aya_btf).map_err(|e| e.to_string())?;
+                prog.attach().map_err(|e| e.to_string())?;
+                Ok(())
+            })();
+            if let Err(why) = hooked {
+                exec_argv =
+                    format!("the new image's: this kernel refused fentry on {entry} ({why})");
+                break;
+            }
+        }
+
         // In order: sys_exit last, once the step programs are in place and task tracking
         // runs.
         let mut attached = Vec::new();
@@ -393,6 +427,7 @@ impl Probes {
             },
             config,
             publish,
+            exec_argv,
             attached,
         })
     }
@@ -426,6 +461,11 @@ impl Probes {
     /// Marks thread `tid` to be traced from its next exec on.
     pub fn arm(&mut self, tid: u32) -> Result<()> {
         self.armed.insert(&tid, &1, 0).map_err(load_error)
+    }
+
+    /// Which argv exec records hold: [`EXEC_ARGV_CALLERS`], or the new image's and why.
+    pub fn exec_argv(&self) -> &str {
+        &self.exec_argv
     }
 
     /// How the loaded program publishes records.

@@ -323,6 +323,7 @@ mod tests {
             part,
             captures: Default::default(),
             ring_publish: String::new(),
+            exec_argv: String::new(),
         }
     }
 

@@ -289,6 +289,8 @@ pub(crate) struct Report {
     pub(crate) skipped_runs: u64,
     /// How the recorder published records (the header's `ring_publish`; empty in older files).
     pub(crate) ring_publish: String,
+    /// Which argv exec records hold (the header's `exec_argv`; empty in older files).
+    pub(crate) exec_argv: String,
     pub(crate) complete: bool,
     /// With `--threads`: one report per thread, by thread id.
     pub(crate) threads: Vec<ThreadReport>,
@@ -328,6 +330,7 @@ impl Report {
             lost: stats.lost(),
             skipped_runs: 0,
             ring_publish: String::new(),
+            exec_argv: String::new(),
             complete,
             threads: stats
                 .threads
@@ -560,6 +563,7 @@ impl Report {
             "lost": self.lost,
             "skipped_runs": self.skipped_runs,
             "ring_publish": (!self.ring_publish.is_empty()).then_some(&self.ring_publish),
+            "exec_argv": (!self.exec_argv.is_empty()).then_some(&self.exec_argv),
             "complete": self.complete,
         });
         if !self.threads.is_empty() {
@@ -635,6 +639,7 @@ pub fn stats<W: Write>(
     let mut report = Report::new(&stats, end.header.arch, end.complete, options.sort);
     report.missing_tail = end.missing_tail;
     report.ring_publish = end.header.ring_publish.clone();
+    report.exec_argv = end.header.exec_argv.clone();
     if let Some(summary) = &end.summary {
         // Lost without a sequence number, so no loss record counted them.
         report.lost += summary.busy_lost;
@@ -938,6 +943,7 @@ mod tests {
             part: 0,
             captures: Default::default(),
             ring_publish: String::new(),
+            exec_argv: String::new(),
         }
     }
 

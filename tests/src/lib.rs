@@ -497,3 +497,42 @@ pub fn check_signals(stdout: &str, records: &[Value], text: &str) {
             .any(|s| s["result"] == "ignored")
     );
 }
+
+// --- exec of a `#!` script ----------------------------------------------------------------
+
+/// The NUL-separated strings of a capture.
+fn strings_of(capture: &Value) -> Vec<String> {
+    let hex = capture["hex"].as_str().unwrap_or_default();
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    bytes
+        .strip_suffix(&[0])
+        .unwrap_or(&bytes)
+        .split(|&b| b == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// The recording of `script one two` (a `#!/bin/sh` script): its execve shows the argv the
+/// caller passed, and beside it the interpreter's argv the new image received. With
+/// `caller_argv_taken` false (the kernel refused the entry hooks), the interpreter's alone.
+pub fn check_script_exec(records: &[Value], script: &str, caller_argv_taken: bool) {
+    let execve = records
+        .iter()
+        .find(|r| {
+            r["syscall"] == "execve"
+                && capture(r, "filename").is_some_and(|f| strings_of(f) == [script])
+        })
+        .unwrap_or_else(|| panic!("no execve of {script}"));
+    let argv = strings_of(capture(execve, "argv").expect("argv"));
+    let image = ["/bin/sh", script, "one", "two"];
+    if caller_argv_taken {
+        assert_eq!(argv, [script, "one", "two"], "{execve}");
+        let image_argv = capture(execve, "image_argv").expect("the image's argv");
+        assert_eq!(strings_of(image_argv), image, "{execve}");
+    } else {
+        assert_eq!(argv, image, "{execve}");
+        assert!(capture(execve, "image_argv").is_none(), "{execve}");
+    }
+}

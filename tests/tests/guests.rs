@@ -23,8 +23,9 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use syscord_arch::{Arch, SyscallTable};
 use syscord_tests::{
-    check_effects, check_race, check_return_addresses, check_sequence, check_sequence_numbers,
-    check_signals, effects_pairs, json_lines, sequence_log, syscalls_by_tid,
+    check_effects, check_race, check_return_addresses, check_script_exec, check_sequence,
+    check_sequence_numbers, check_signals, effects_pairs, json_lines, sequence_log,
+    syscalls_by_tid,
 };
 
 /// Every wait on the console gives up after this long: TCG is slow, the eBPF verifier more so.
@@ -412,6 +413,17 @@ fn ring_publish(arch: Arch, release: &str) -> &'static str {
     }
 }
 
+/// Whether a kernel `release` of `arch` runs fentry programs on syscall entry points, where
+/// syscord copies the argv an execve's caller passed: arm64 has the BPF trampolines they
+/// need from 6.4 on (ftrace's direct calls); x86_64 and riscv64 have them in every kernel of
+/// the matrix.
+fn hooks_exec_entry(arch: Arch, release: &str) -> bool {
+    let mut numbers = release.split(|c: char| !c.is_ascii_digit());
+    let mut next = || numbers.next().and_then(|n| n.parse().ok()).unwrap_or(0u32);
+    let version = (next(), next());
+    !matches!(arch, Arch::Aarch64) || version >= (6, 4)
+}
+
 /// The number the first group of `pattern` matches in `text`, or 0.
 fn output_count(text: &str, pattern: &str) -> u64 {
     Regex::new(pattern)
@@ -531,6 +543,27 @@ fn guest_records_right(arch: Arch, cell: &str) {
         },
     );
     guest.ok("rm -f /tmp/core*");
+
+    // A `#!` script's execve as its caller made it, and the interpreter's argv beside it.
+    guest.ok("printf '#!/bin/sh\\nexit 0\\n' > /tmp/script.sh && chmod +x /tmp/script.sh");
+    guest.record_checked(
+        "syscord record -o /tmp/script.rec -- /tmp/script.sh one two",
+        0,
+        |guest| {
+            let stats: Value = serde_json::from_str(
+                &guest.ok("syscord stats --format json /tmp/script.rec 2>/dev/null"),
+            )
+            .expect("stats JSON");
+            let taken = stats["exec_argv"] == "as the caller passed it";
+            let expected = hooks_exec_entry(arch, &guest.uname);
+            assert_eq!(
+                taken, expected,
+                "{label}: the hook on execve's entry: {stats}"
+            );
+            let records = guest.dump_json("/tmp/script.rec");
+            check_script_exec(&records, "/tmp/script.sh", taken);
+        },
+    );
 
     // ioctl, fcntl and prctl requests on a pty, a locked file and a socket: what their
     // rules captured equals what the program saw.

@@ -325,3 +325,31 @@ fn losses_are_counted_in_the_kernel_and_marked_in_the_file() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("records lost on CPU"));
 }
+
+/// A `#!` script's execve shows the argv its caller passed, as strace does, where the
+/// kernel lets syscord hook the entry of execve; the recorder says when it does not.
+#[test]
+fn a_script_exec_shows_the_argv_its_caller_passed() {
+    let scratch = Scratch::new("script-exec");
+    let script = scratch.path("script.sh");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script = script.to_str().unwrap();
+    let rec = record(&scratch, "script", &[], &[script, "one", "two"]);
+    assert!(rec.output.status.success(), "{}", rec.stderr());
+    // Where the kernel refuses the hook (this project's 6.18 host does), the header says
+    // why, and the new image's argv is what there is.
+    let stats = Command::new(syscord())
+        .args(["stats", "--format", "json"])
+        .arg(&rec.file)
+        .output()
+        .unwrap();
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let exec_argv = stats["exec_argv"].as_str().unwrap();
+    let taken = exec_argv == "as the caller passed it";
+    assert!(
+        taken || exec_argv.starts_with("the new image's: this kernel refused fentry on "),
+        "{exec_argv}"
+    );
+    syscord_tests::check_script_exec(&rec.records(), script, taken);
+}

@@ -312,6 +312,7 @@ pub fn record(options: &RecordOptions) -> Result<Outcome> {
         part: 0,
         captures: registry.capture_names(),
         ring_publish: probes.ring_publish().name().to_owned(),
+        exec_argv: probes.exec_argv().to_owned(),
     };
     let output =
         Output::create(&options.output, &header, options.rotation).map_err(output_error)?;

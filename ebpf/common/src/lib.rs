@@ -345,7 +345,8 @@ pub const fn syscall_nargs(flags: u16) -> u64 {
 }
 
 /// Followed by `path_len` bytes of the executed file's path, then `argv_len` bytes of the
-/// NUL-separated argument strings, as the new program sees them.
+/// NUL-separated argument strings, as the new program sees them, then `caller_argv_len`
+/// bytes of those the caller passed (they differ for a `#!` script).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExecBody {
@@ -355,8 +356,19 @@ pub struct ExecBody {
     pub argv_len: u16,
     /// Full length of the argv block, before truncation.
     pub argv_full_len: u32,
-    pub _pad: u32,
+    pub caller_argv_len: u16,
+    /// Bits of [`caller_argv`].
+    pub caller_argv_flags: u16,
     pub comm: [u8; COMM_LEN],
+}
+
+/// Bits of `ExecBody::caller_argv_flags`.
+pub mod caller_argv {
+    /// The caller's argv is in the record (0 in files of recorders before it, and where the
+    /// kernel could not hook the syscalls' entry).
+    pub const CAPTURED: u16 = 1 << 0;
+    /// It was cut (more than 64 arguments, or more than EXEC_ARGV_MAX bytes).
+    pub const TRUNCATED: u16 = 1 << 1;
 }
 
 #[repr(C)]
@@ -441,7 +453,7 @@ pub const SYSCALL_FIXED_MAX: u64 = SYSCALL_RECORD_SIZE + 8 + 6 * 8;
 pub const EXEC_PATH_MAX: u64 = 4096;
 pub const EXEC_ARGV_MAX: u64 = 4096;
 pub const EXEC_RECORD_MAX: u64 =
-    HEADER_SIZE + core::mem::size_of::<ExecBody>() as u64 + EXEC_PATH_MAX + EXEC_ARGV_MAX;
+    HEADER_SIZE + core::mem::size_of::<ExecBody>() as u64 + EXEC_PATH_MAX + 2 * EXEC_ARGV_MAX;
 
 /// Largest syscall record: every capture at the largest snap length.
 pub const SYSCALL_RECORD_MAX: u64 = SYSCALL_FIXED_MAX

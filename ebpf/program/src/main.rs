@@ -11,7 +11,9 @@
 //! - `sched_process_fork` / `sched_process_exit`: follow children, record `exit` /
 //!   `exit_group` (which never reach `sys_exit`) and thread exits.
 //! - `sched_process_exec`: the path and argv of a new program image (gone from memory by the
-//!   time execve returns), and the start of tracing for the command syscord launched.
+//!   time execve returns), the argv its caller passed (`exec_args.rs`, fentry programs on
+//!   the execve and execveat entry points), and the start of tracing for the command syscord
+//!   launched.
 //! - `task_rename`: thread names, so records need not carry one each.
 //! - `cgroup_attach_task`, only when the filter looks at cgroups: a moved task is judged
 //!   again.
@@ -24,6 +26,7 @@
 #![allow(internal_features)]
 
 mod captures;
+mod exec_args;
 mod ring;
 mod signals;
 mod tasks;
@@ -43,8 +46,8 @@ use syscord_common::{
     CAPTURES_BOUND, COMM_LEN, CommBody, Config, EXEC_ARGV_MAX, EXEC_PATH_MAX, EXEC_RECORD_MAX,
     ExecBody, ExitBody, ForkBody, HEADER_SIZE, MAX_CAPTURES, MAX_REQUEST_RULES, MAX_SYSCALLS,
     RECORD_ALIGN, SEGMENT_GUARD, SYSCALL_FIXED_MAX, SYSCALL_RECORD_SIZE, SyscallBody, SyscallRule,
-    capture_kind, capture_step, follow, record_kind, request_key, rule_flags, syscall_captures_at,
-    syscall_layout, task_state,
+    caller_argv, capture_kind, capture_step, follow, record_kind, request_key, rule_flags,
+    syscall_captures_at, syscall_layout, task_state,
 };
 
 #[cfg(bpf_target_arch = "x86_64")]
@@ -655,6 +658,7 @@ pub fn syscord_sched_process_exit(_ctx: BtfTracePointContext) -> i32 {
     }
     // The id may be reused by a thread that has nothing to do with this one.
     tasks::set_state(tid, task_state::NONE);
+    exec_args::forget(tid);
     tasks::set_exe_bits(tid, 0);
     if state < task_state::ALL {
         return 0;
@@ -723,9 +727,11 @@ pub fn syscord_sched_process_exec(ctx: BtfTracePointContext) -> i32 {
     let state = tasks::evaluate(task, exe);
     if !tasks::set_state(tid, state) {
         ring::count_lost_task();
+        exec_args::forget(old_tid);
         return 0;
     }
     if state < task_state::ALL {
+        exec_args::forget(old_tid);
         if config!(timing) != 0 {
             // Its execve was timed in case; it is not recorded, so the time must not be
             // left for a later thread with this id.
@@ -743,7 +749,6 @@ pub fn syscord_sched_process_exec(ctx: BtfTracePointContext) -> i32 {
     unsafe {
         (*body).old_tid = old_tid;
         (*body).comm = bpf_get_current_comm().unwrap_or([0; COMM_LEN]);
-        (*body)._pad = 0;
 
         let path_dst = core::slice::from_raw_parts_mut(strings, EXEC_PATH_MAX as usize);
         let path_len = match bpf_probe_read_kernel_str_bytes(filename, path_dst) {
@@ -776,10 +781,26 @@ pub fn syscord_sched_process_exec(ctx: BtfTracePointContext) -> i32 {
                 argv_len = dst.len() as u64;
             }
         }
+        // The argv the caller passed, after the new image's.
+        let argv_len = argv_len & (EXEC_ARGV_MAX * 2 - 1);
+        let (caller_len, caller_flags) =
+            match exec_args::take(old_tid, strings.add((path_len + argv_len) as usize)) {
+                Some((len, truncated)) => (
+                    len,
+                    caller_argv::CAPTURED | if truncated { caller_argv::TRUNCATED } else { 0 },
+                ),
+                None => (0, 0),
+            };
+        (*body).caller_argv_len = caller_len as u16;
+        (*body).caller_argv_flags = caller_flags;
         (*body).path_len = path_len as u16;
         (*body).argv_len = argv_len as u16;
         (*body).argv_full_len = argv_full as u32;
-        let len = HEADER_SIZE + core::mem::size_of::<ExecBody>() as u64 + path_len + argv_len;
+        let len = HEADER_SIZE
+            + core::mem::size_of::<ExecBody>() as u64
+            + path_len
+            + argv_len
+            + caller_len;
         slot.header(len, record_kind::EXEC, 0, pid_tgid);
         slot.commit(len);
     }

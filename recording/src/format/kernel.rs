@@ -26,8 +26,8 @@ use syscord_arch::Arch;
 use syscord_common::{
     CAPTURE_HEADER_SIZE, CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE,
     MAX_RECORD, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SignalDeliverBody,
-    SignalGenerateBody, SyscallBody, capture_result, record_kind, rule_flags, siginfo_source,
-    syscall_captures_at, syscall_layout, syscall_nargs,
+    SignalGenerateBody, SyscallBody, caller_argv, capture_result, record_kind, rule_flags,
+    siginfo_source, syscall_captures_at, syscall_layout, syscall_nargs,
 };
 use syscord_handlers::{Kind, Registry, Role};
 
@@ -38,6 +38,9 @@ use super::{
 
 #[cfg(not(target_endian = "little"))]
 compile_error!("kernel records are read as the little-endian structs the eBPF program wrote");
+
+/// The name of the new image's argv beside the caller's in an exec syscall's captures.
+pub const IMAGE_ARGV: &str = "image_argv";
 
 /// si_code of a signal the kernel sent.
 const SI_KERNEL: u32 = 0x80;
@@ -227,8 +230,12 @@ fn each_capture<'a>(mut data: &'a [u8], mut f: impl FnMut(CaptureHeader, &'a [u8
 #[derive(Debug, Clone)]
 struct ExecDetails {
     path: Vec<u8>,
+    /// The new image's argv (for a `#!` script, the interpreter's).
     argv: Vec<u8>,
     argv_full_len: u32,
+    /// The argv the caller passed, and whether it was cut; None where the recorder could not
+    /// take it.
+    caller_argv: Option<(Vec<u8>, bool)>,
 }
 
 /// A kernel record found in a chunk, before time order is restored; owned once it waits
@@ -576,13 +583,33 @@ impl KernelDecoder {
                         truncated: false,
                         bytes: exec.path,
                     });
-                    captures.push(Capture {
+                    let image_argv = Capture {
                         id: argv_id,
                         name: argv_name.to_owned(),
                         len: u64::from(exec.argv_full_len),
                         truncated: (exec.argv.len() as u64) < u64::from(exec.argv_full_len),
                         bytes: exec.argv,
-                    });
+                    };
+                    match exec.caller_argv {
+                        // The call as its caller made it, as strace shows it; the new
+                        // image's argv beside it when it differs (a `#!` script's).
+                        Some((bytes, truncated)) => {
+                            if bytes != image_argv.bytes {
+                                captures.push(Capture {
+                                    id: None,
+                                    name: IMAGE_ARGV.to_owned(),
+                                    ..image_argv.clone()
+                                });
+                            }
+                            captures.push(Capture {
+                                len: bytes.len() as u64,
+                                truncated,
+                                bytes,
+                                ..image_argv
+                            });
+                        }
+                        None => captures.push(image_argv),
+                    }
                 }
                 Ok(Record::Syscall(SyscallEvent {
                     returned: header.kind == record_kind::SYSCALL,
@@ -613,6 +640,16 @@ impl KernelDecoder {
                 let argv_end = path_end + usize::from(body.argv_len);
                 let path = bytes.get(strings..path_end).ok_or_else(malformed)?;
                 let argv = bytes.get(path_end..argv_end).ok_or_else(malformed)?;
+                let caller_argv = if body.caller_argv_flags & caller_argv::CAPTURED != 0 {
+                    let end = argv_end + usize::from(body.caller_argv_len);
+                    let bytes = bytes.get(argv_end..end).ok_or_else(malformed)?;
+                    Some((
+                        bytes.to_vec(),
+                        body.caller_argv_flags & caller_argv::TRUNCATED != 0,
+                    ))
+                } else {
+                    None
+                };
                 if body.old_tid != header.tid {
                     self.comms.remove(&body.old_tid);
                 }
@@ -623,6 +660,7 @@ impl KernelDecoder {
                         path: c_string(path),
                         argv: argv.to_vec(),
                         argv_full_len: body.argv_full_len,
+                        caller_argv,
                     },
                 );
                 Ok(task(TaskEventKind::Exec {
@@ -1024,7 +1062,8 @@ pub mod build {
             path_len: path.len() as u16,
             argv_len: argv.len() as u16,
             argv_full_len: argv.len() as u32,
-            _pad: 0,
+            caller_argv_len: 0,
+            caller_argv_flags: 0,
             comm: comm_bytes(name),
         };
         let mut rest = bytes_of(&body).to_vec();

@@ -116,6 +116,10 @@ pub struct Header {
     /// "store-release" or "atomic exchange". Empty in files written before it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub ring_publish: String,
+    /// Which argv an exec record holds: "as the caller passed it", or the new image's and
+    /// why the caller's is missing. Empty in files written before it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exec_argv: String,
 }
 
 impl Header {

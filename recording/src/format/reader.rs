@@ -287,6 +287,7 @@ mod tests {
             part: 0,
             captures: Default::default(),
             ring_publish: String::new(),
+            exec_argv: String::new(),
         }
     }
 
