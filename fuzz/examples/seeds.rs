@@ -88,6 +88,7 @@ fn header(arch: Arch) -> Header {
             .map(|r| r.capture_names())
             .unwrap_or_default(),
         ring_publish: String::new(),
+        exec_argv: String::new(),
     }
 }
 

@@ -89,6 +89,7 @@ fn header(arch: Arch, hostname: String) -> Header {
         part: 0,
         captures: Default::default(),
         ring_publish: String::new(),
+        exec_argv: String::new(),
     }
 }
 
