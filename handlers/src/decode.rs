@@ -291,12 +291,7 @@ impl Decoder {
                 out.push(']');
             }
             Show::Hex => {
-                // Binary data: every byte as \xNN, like strace -xx.
-                out.push('"');
-                for b in got.bytes {
-                    let _ = write!(out, "\\x{b:02x}");
-                }
-                out.push('"');
+                quote_hex(got.bytes, out);
                 if got.truncated {
                     out.push_str("...");
                 }
@@ -572,11 +567,7 @@ impl Decoder {
                     f.uint("c_line"),
                 );
                 // Control characters: bytes, shown as strace -xx shows binary data.
-                out.push('"');
-                for b in f.bytes_of("c_cc") {
-                    let _ = write!(out, "\\x{b:02x}");
-                }
-                out.push('"');
+                quote_hex(f.bytes_of("c_cc"), out);
                 out.push('}');
                 Ok(())
             }
@@ -591,10 +582,8 @@ impl Decoder {
             Struct::Flock => write!(
                 out,
                 "{{l_type={}, l_whence={}, l_start={}, l_len={}, l_pid={}}}",
-                name_of(values::LOCK_TYPES, f.uint("l_type"))
-                    .map_or_else(|| f.int("l_type").to_string(), str::to_owned),
-                name_of(values::SEEK_WHENCE, f.uint("l_whence"))
-                    .map_or_else(|| f.int("l_whence").to_string(), str::to_owned),
+                f.named("l_type", values::LOCK_TYPES),
+                f.named("l_whence", values::SEEK_WHENCE),
                 f.int("l_start"),
                 f.int("l_len"),
                 f.int("l_pid")
@@ -602,8 +591,7 @@ impl Decoder {
             Struct::FOwnerEx => write!(
                 out,
                 "{{type={}, pid={}}}",
-                name_of(values::OWNER_TYPES, f.uint("type"))
-                    .map_or_else(|| f.int("type").to_string(), str::to_owned),
+                f.named("type", values::OWNER_TYPES),
                 f.int("pid")
             ),
             Struct::Ifreq | Struct::IfreqFlags | Struct::IfreqMtu => {
@@ -678,6 +666,11 @@ impl Fields<'_> {
         ((self.uint(name) << shift) as i64) >> shift
     }
 
+    /// The field's name in `names`, or its number.
+    fn named(&self, name: &str, names: values::Names) -> String {
+        name_of(names, self.uint(name)).map_or_else(|| self.int(name).to_string(), str::to_owned)
+    }
+
     /// A struct without fields (a sigset, an int), read as one number.
     fn whole(&self) -> u64 {
         let mut v = [0u8; 8];
@@ -731,6 +724,15 @@ fn sigset(bits: u64) -> String {
         })
         .collect();
     format!("[{}]", names.join(" "))
+}
+
+/// Binary data: every byte as \xNN in quotes, like strace -xx.
+fn quote_hex(bytes: &[u8], out: &mut String) {
+    out.push('"');
+    for b in bytes {
+        let _ = write!(out, "\\x{b:02x}");
+    }
+    out.push('"');
 }
 
 /// A socket address: `{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("1.2.3.4")}`.

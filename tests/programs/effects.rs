@@ -35,16 +35,8 @@ fn hex(bytes: &[u8]) -> String {
 
 impl Log {
     fn call(&mut self, nr: libc::c_long, args: &[u64]) -> i64 {
-        let mut a = [0u64; 6];
-        a[..args.len()].copy_from_slice(args);
         // SAFETY: callers pass valid arguments.
-        let ret = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
-        let ret = if ret == -1 {
-            // SAFETY: errno right after the call.
-            -i64::from(unsafe { *libc::__errno_location() })
-        } else {
-            ret
-        };
+        let ret = unsafe { syscord_tests::raw_syscall(nr, args) };
         assert!(
             self.calls.len() < self.calls.capacity(),
             "log room exhausted"

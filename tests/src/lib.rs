@@ -185,6 +185,24 @@ pub fn capture<'a>(record: &'a Value, name: &str) -> Option<&'a Value> {
         .find(|d| d["name"] == name)
 }
 
+/// Syscall `nr` with up to six arguments, through `syscall(2)`: the raw result, -errno on
+/// failure, as the kernel returns it (what the test programs log and the recording holds).
+///
+/// # Safety
+/// The arguments must be valid for the syscall.
+pub unsafe fn raw_syscall(nr: libc::c_long, args: &[u64]) -> i64 {
+    let mut a = [0u64; 6];
+    a[..args.len()].copy_from_slice(args);
+    // SAFETY: the caller passes valid arguments.
+    let ret = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
+    if ret == -1 {
+        // SAFETY: errno right after the call.
+        -i64::from(unsafe { *libc::__errno_location() })
+    } else {
+        ret
+    }
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
