@@ -121,6 +121,10 @@ struct RecordArgs {
     /// succeed too, not only when they fail.
     #[arg(long)]
     capture_inputs: bool,
+    /// Also record the environment each new program image starts with (it can hold
+    /// secrets: off unless asked for).
+    #[arg(long)]
+    capture_env: bool,
     /// Record registers only: no memory at all.
     #[arg(long, conflicts_with_all = ["capture_writes", "capture_inputs", "full"])]
     no_data: bool,
@@ -335,6 +339,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                         args.snap_len
                     },
                     timing: args.syscall_times,
+                    capture_env: args.capture_env,
                 },
                 policy: Policy {
                     capture_writes: args.capture_writes,

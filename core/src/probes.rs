@@ -25,12 +25,15 @@ static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"),
 
 /// The tracepoints syscord hooks, with the program attached to each. `sys_exit` comes last,
 /// so that task tracking is in place before the first syscall is recorded.
-const PROGRAMS: [(&str, &str); 7] = [
+const PROGRAMS: [(&str, &str); 8] = [
     ("syscord_sched_process_fork", "sched_process_fork"),
     ("syscord_signal_generate", "signal_generate"),
     ("syscord_signal_deliver", "signal_deliver"),
     ("syscord_sched_process_exit", "sched_process_exit"),
+    // The image's record follows the exec's: a tracepoint runs its programs in the order
+    // they were attached.
     ("syscord_sched_process_exec", "sched_process_exec"),
+    ("syscord_exec_image", "sched_process_exec"),
     ("syscord_task_rename", "task_rename"),
     ("syscord_sys_exit", "sys_exit"),
 ];
@@ -51,6 +54,28 @@ const EXEC_ARGS_PROGRAMS: [(&str, &str); 2] = [
     ("syscord_execveat_args", "execveat"),
 ];
 
+/// Offsets of an inode's modification time, seconds and nanoseconds: `i_mtime_sec` and
+/// `i_mtime_nsec` from 6.11, a `struct timespec64` before (`__i_mtime` from 6.6, `i_mtime`).
+fn inode_mtime(btf: &Btf<'_>) -> Result<(u32, u32)> {
+    if let (Ok(sec), Ok(nsec)) = (
+        btf.field_offset("inode", "i_mtime_sec"),
+        btf.field_offset("inode", "i_mtime_nsec"),
+    ) {
+        return Ok((sec, nsec));
+    }
+    let at = btf
+        .field_offset("inode", "__i_mtime")
+        .or_else(|_| btf.field_offset("inode", "i_mtime"))
+        .map_err(btf_error)?;
+    let sec = btf
+        .field_offset("timespec64", "tv_sec")
+        .map_err(btf_error)?;
+    let nsec = btf
+        .field_offset("timespec64", "tv_nsec")
+        .map_err(btf_error)?;
+    Ok((at + sec, at + nsec))
+}
+
 /// Hooked only with `record -T`.
 const ENTER_PROGRAM: (&str, &str) = ("syscord_sys_enter", "sys_enter");
 
@@ -68,6 +93,8 @@ pub struct ProbeOptions {
     pub snap_len: u32,
     /// Measure each syscall's time (`record -T`): hooks sys_enter too.
     pub timing: bool,
+    /// Record the environment of new program images (`--capture-env`).
+    pub capture_env: bool,
 }
 
 impl ProbeOptions {
@@ -203,6 +230,7 @@ impl Probes {
         }
         let field = |s: &str, f: &str| btf.field_offset(s, f).map_err(btf_error);
         let publish = RingPublish::choose()?;
+        let mtime = inode_mtime(&btf)?;
         let config = Config {
             cpus: cpus as u32,
             segments_per_cpu: segments_per_cpu as u32,
@@ -246,6 +274,21 @@ impl Probes {
             store_release: u32::from(publish == RingPublish::StoreRelease),
             ksigaction_handler: field("k_sigaction", "sa")? + field("sigaction", "sa_handler")?,
             ksigaction_flags: field("k_sigaction", "sa")? + field("sigaction", "sa_flags")?,
+            file_inode: field("file", "f_inode")?,
+            inode_ino: field("inode", "i_ino")?,
+            inode_size: field("inode", "i_size")?,
+            inode_mode: field("inode", "i_mode")?,
+            inode_sb: field("inode", "i_sb")?,
+            sb_dev: field("super_block", "s_dev")?,
+            inode_mtime_sec: mtime.0,
+            inode_mtime_nsec: mtime.1,
+            mm_saved_auxv: field("mm_struct", "saved_auxv")?,
+            mm_env_start: field("mm_struct", "env_start")?,
+            mm_env_end: field("mm_struct", "env_end")?,
+            task_fs: field("task_struct", "fs")?,
+            fs_pwd_dentry: field("fs_struct", "pwd")? + field("path", "dentry")?,
+            fs_pwd_mnt: field("fs_struct", "pwd")? + field("path", "mnt")?,
+            capture_env: u32::from(options.capture_env),
         };
         let arch = Arch::host().ok_or(Error::Internal("unsupported host architecture"))?;
         let kernel_filter = selection.filter.to_kernel(arch, selection.follow);

@@ -587,6 +587,47 @@ pub const SIGNALS: Names = &[
 
 /// A signal's name: SIGHUP to SIGSYS, then SIGRTMIN (32) and SIGRT_1 to SIGRT_32 (64), as
 /// strace names them.
+/// Types of auxiliary vector entries (`AT_*` of linux/auxvec.h and the architectures').
+pub const AUXV_TYPES: &[(u64, &str)] = &[
+    (1, "AT_IGNORE"),
+    (2, "AT_EXECFD"),
+    (3, "AT_PHDR"),
+    (4, "AT_PHENT"),
+    (5, "AT_PHNUM"),
+    (6, "AT_PAGESZ"),
+    (7, "AT_BASE"),
+    (8, "AT_FLAGS"),
+    (9, "AT_ENTRY"),
+    (10, "AT_NOTELF"),
+    (11, "AT_UID"),
+    (12, "AT_EUID"),
+    (13, "AT_GID"),
+    (14, "AT_EGID"),
+    (15, "AT_PLATFORM"),
+    (16, "AT_HWCAP"),
+    (17, "AT_CLKTCK"),
+    (23, "AT_SECURE"),
+    (24, "AT_BASE_PLATFORM"),
+    (25, "AT_RANDOM"),
+    (26, "AT_HWCAP2"),
+    (27, "AT_RSEQ_FEATURE_SIZE"),
+    (28, "AT_RSEQ_ALIGN"),
+    (29, "AT_HWCAP3"),
+    (30, "AT_HWCAP4"),
+    (31, "AT_EXECFN"),
+    (32, "AT_SYSINFO"),
+    (33, "AT_SYSINFO_EHDR"),
+    (40, "AT_L1I_CACHESIZE"),
+    (41, "AT_L1I_CACHEGEOMETRY"),
+    (42, "AT_L1D_CACHESIZE"),
+    (43, "AT_L1D_CACHEGEOMETRY"),
+    (44, "AT_L2_CACHESIZE"),
+    (45, "AT_L2_CACHEGEOMETRY"),
+    (46, "AT_L3_CACHESIZE"),
+    (47, "AT_L3_CACHEGEOMETRY"),
+    (51, "AT_MINSIGSTKSZ"),
+];
+
 pub fn signal_name(signo: u64) -> Option<String> {
     match signo {
         32 => Some("SIGRTMIN".to_owned()),

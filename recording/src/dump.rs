@@ -14,7 +14,10 @@ use syscord_handlers::{
 };
 
 use crate::{
-    format::{Chunk, Header, Reader, Record, SignalAction, Summary, TaskEvent, TaskEventKind},
+    format::{
+        BuildId, Chunk, ExecImage, Header, Reader, Record, SignalAction, Summary, TaskEvent,
+        TaskEventKind,
+    },
     parts::{Chunks, ReadError, Recording},
     reorder::Reorder,
 };
@@ -352,6 +355,7 @@ impl<'h> Printer<'h> {
                         TaskEventKind::Exit { .. } => "exit",
                         TaskEventKind::Fork { .. } => "fork",
                         TaskEventKind::Exec { .. } => "exec",
+                        TaskEventKind::ExecImage(_) => "exec_image",
                         TaskEventKind::Rename { .. } => "rename",
                         TaskEventKind::SignalDelivered { .. } => "signal",
                         TaskEventKind::SignalSent { .. } => "signal_sent",
@@ -375,6 +379,7 @@ impl<'h> Printer<'h> {
                         v["child_pid"] = json!(child_pid);
                     }
                     TaskEventKind::Exec { old_tid } => v["old_tid"] = json!(old_tid),
+                    TaskEventKind::ExecImage(image) => exec_image_json(&mut v, image),
                     TaskEventKind::Rename { comm } => {
                         v["comm"] = json!(String::from_utf8_lossy(comm))
                     }
@@ -530,6 +535,60 @@ pub(crate) fn escape(bytes: &[u8]) -> String {
         }
     }
     s
+}
+
+/// An exec image's fields in its JSON event.
+fn exec_image_json(v: &mut serde_json::Value, image: &ExecImage) {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    if let Some(e) = &image.executable {
+        let mut executable = json!({
+            "dev_major": e.id.dev_major(),
+            "dev_minor": e.id.dev_minor(),
+            "ino": e.id.ino,
+            "size": e.id.size,
+            "mode": format!("{:o}", e.mode),
+            "mtime_sec": e.id.mtime_sec,
+            "mtime_nsec": e.id.mtime_nsec,
+        });
+        match &image.build_id {
+            BuildId::Found(id) => executable["build_id"] = json!(hex(id)),
+            BuildId::NoNote => executable["build_id"] = json!(null),
+            BuildId::Unknown(why) => {
+                executable["build_id"] = json!(null);
+                executable["build_id_unknown"] = json!(why);
+            }
+            BuildId::NotRecorded => {}
+        }
+        v["executable"] = executable;
+    }
+    v["auxv"] = image
+        .auxv
+        .iter()
+        .map(|&(kind, value)| {
+            json!({
+                "type": values::name_of(values::AUXV_TYPES, kind)
+                    .map_or_else(|| kind.to_string(), str::to_owned),
+                "value": value,
+            })
+        })
+        .collect();
+    if let Some(random) = &image.random {
+        v["random"] = json!(hex(random));
+    }
+    v["platform"] = json!(text(&image.platform));
+    v["execfn"] = json!(text(&image.execfn));
+    v["cwd"] = json!(text(&image.cwd));
+    v["cwd_whole"] = json!(image.cwd_whole);
+    if let Some((env, full_len)) = &image.env {
+        let body = env.strip_suffix(&[0]).unwrap_or(env);
+        let strings: Vec<String> = if body.is_empty() {
+            Vec::new()
+        } else {
+            body.split(|&b| b == 0).map(text).collect()
+        };
+        v["env"] = json!(strings);
+        v["env_truncated"] = json!((env.len() as u64) < u64::from(*full_len));
+    }
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

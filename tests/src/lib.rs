@@ -554,3 +554,88 @@ pub fn check_script_exec(records: &[Value], script: &str, caller_argv_taken: boo
         assert!(capture(execve, "image_argv").is_none(), "{execve}");
     }
 }
+
+// --- sc-image ------------------------------------------------------------------------------
+
+/// The ELF build-id of the file at `path`, in hex; None when it has none.
+pub fn build_id_of(path: &std::path::Path) -> Option<String> {
+    use object::Object as _;
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let elf = object::File::parse(&*data).expect("an ELF file");
+    elf.build_id().expect("readable notes").map(hex)
+}
+
+/// The strings of a list of NUL-terminated strings in hex (argv, envp captures).
+fn hex_strings(hex_text: &str) -> Vec<String> {
+    let bytes: Vec<u8> = (0..hex_text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex_text[i..i + 2], 16).unwrap())
+        .collect();
+    let body = bytes.strip_suffix(&[0]).unwrap_or(&bytes);
+    body.split(|&b| b == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// sc-image's account of how its image started (`out`, its stdout) equals what the
+/// recording says of that exec: auxiliary vector, AT_RANDOM's bytes, AT_PLATFORM and
+/// AT_EXECFN, working directory, the executable's inode and build-id, and, when `env`
+/// (`--capture-env`), the environment, in the exec_image event and as execve's `envp`.
+pub fn check_exec_image(out: &str, records: &[Value], env: bool) {
+    let saw = json_lines(out).pop().expect("sc-image's line");
+    let image = records
+        .iter()
+        .find(|r| r["event"] == "exec_image" && r["execfn"] == saw["execfn"])
+        .unwrap_or_else(|| panic!("no exec_image with execfn {}", saw["execfn"]));
+    let recorded = image["auxv"].as_array().expect("auxv");
+    let seen = saw["auxv"].as_array().unwrap();
+    assert_eq!(recorded.len(), seen.len(), "{image}\n{saw}");
+    for (r, s) in recorded.iter().zip(seen) {
+        assert_eq!(r["value"], s[1], "{r} {s}");
+        let name = r["type"].as_str().unwrap();
+        match s[0].as_u64().unwrap() {
+            15 => assert_eq!(name, "AT_PLATFORM"),
+            25 => assert_eq!(name, "AT_RANDOM"),
+            31 => assert_eq!(name, "AT_EXECFN"),
+            kind => assert!(
+                name.starts_with("AT_") || name == kind.to_string(),
+                "{name}"
+            ),
+        }
+    }
+    for field in ["random", "platform", "execfn", "cwd"] {
+        assert_eq!(image[field], saw[field], "{field}: {image}");
+    }
+    assert_eq!(image["cwd_whole"], true);
+    let executable = &image["executable"];
+    for field in [
+        "ino",
+        "size",
+        "mtime_sec",
+        "mtime_nsec",
+        "mode",
+        "dev_major",
+        "dev_minor",
+    ] {
+        assert_eq!(
+            executable[field], saw["executable"][field],
+            "{field}: {image}"
+        );
+    }
+    assert_eq!(executable["build_id"], saw["build_id"], "{image}");
+    let execve = records
+        .iter()
+        .rev()
+        .find(|r| r["syscall"] == "execve" && r["pid"] == image["pid"] && r["ret"] == 0)
+        .expect("the execve of sc-image");
+    if env {
+        assert_eq!(image["env"], saw["env"], "{image}");
+        assert_eq!(image["env_truncated"], false);
+        let envp = capture(execve, "envp").expect("envp");
+        let envp = hex_strings(envp["hex"].as_str().unwrap());
+        assert_eq!(serde_json::json!(envp), saw["env"], "{execve}");
+    } else {
+        assert!(image.get("env").is_none(), "{image}");
+        assert!(capture(execve, "envp").is_none(), "{execve}");
+    }
+}

@@ -23,8 +23,8 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use syscord_arch::{Arch, SyscallTable};
 use syscord_tests::{
-    check_effects, check_race, check_return_addresses, check_script_exec, check_sequence,
-    check_sequence_numbers, check_signals, effects_pairs, json_lines, sequence_log,
+    check_effects, check_exec_image, check_race, check_return_addresses, check_script_exec,
+    check_sequence, check_sequence_numbers, check_signals, effects_pairs, json_lines, sequence_log,
     syscalls_by_tid,
 };
 
@@ -562,6 +562,18 @@ fn guest_records_right(arch: Arch, cell: &str) {
             );
             let records = guest.dump_json("/tmp/script.rec");
             check_script_exec(&records, "/tmp/script.sh", taken);
+        },
+    );
+
+    // What a new image starts with (auxiliary vector, AT_RANDOM, working directory,
+    // executable and build-id, environment) equals what the program saw.
+    guest.record_checked(
+        "cd /tmp && syscord record --capture-env -o /tmp/image.rec -- sc-image > /tmp/image.out",
+        0,
+        |guest| {
+            let out = guest.fetch("/tmp/image.out");
+            let records = guest.dump_json("/tmp/image.rec");
+            check_exec_image(&out, &records, true);
         },
     );
 

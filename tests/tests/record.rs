@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::process::Command;
+use std::{path::Path, process::Command};
 
-use common::{Scratch, record, syscord};
+use common::{Scratch, program, record, syscord};
 use serde_json::Value;
 use syscord_arch::{Arch, SyscallTable};
 use syscord_tests::{
@@ -352,4 +352,34 @@ fn a_script_exec_shows_the_argv_its_caller_passed() {
         "{exec_argv}"
     );
     syscord_tests::check_script_exec(&rec.records(), script, taken);
+}
+
+/// An exec's record says what the new image started with, as the program itself sees it:
+/// auxiliary vector, AT_RANDOM's bytes, working directory, executable and its build-id,
+/// and with --capture-env only, the environment (in the event and as execve's envp).
+#[test]
+fn an_exec_records_what_its_image_started_with() {
+    let scratch = Scratch::new("exec-image");
+    let image = program("sc-image");
+    let shell_build_id = syscord_tests::build_id_of(Path::new("/bin/sh"));
+    let script = format!("cd {} && exec {image}", scratch.path("").display());
+    for env in [false, true] {
+        let extra: &[&str] = if env { &["--capture-env"] } else { &[] };
+        let rec = record(&scratch, "image", extra, &["/bin/sh", "-c", &script]);
+        assert!(rec.output.status.success(), "{}", rec.stderr());
+        let records = rec.records();
+        let out = String::from_utf8_lossy(&rec.output.stdout);
+        syscord_tests::check_exec_image(&out, &records, env);
+        // The shell's executable, a distribution's, has a build-id.
+        let shell = records
+            .iter()
+            .find(|r| r["event"] == "exec_image" && r["execfn"] == "/bin/sh")
+            .expect("the shell's image");
+        assert!(shell_build_id.is_some());
+        assert_eq!(
+            shell["executable"]["build_id"],
+            serde_json::json!(shell_build_id),
+            "{shell}"
+        );
+    }
 }

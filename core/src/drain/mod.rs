@@ -7,9 +7,10 @@
 //! merged, encoded or compressed here: the reader decodes (`format::KernelDecoder`), and
 //! a thread of its own compresses the chunks (`compression`).
 //!
-//! `names` keeps the live threads' names for rotated recordings; `pacing` says how long
-//! the drain sleeps between passes.
+//! `names` keeps the live threads' names for rotated recordings; `images` finds the
+//! build-ids of executables; `pacing` says how long the drain sleeps between passes.
 
+mod images;
 mod names;
 mod pacing;
 
@@ -27,6 +28,7 @@ use syscord_common::{HEADER_SIZE, RecordHeader, SEGMENT_SIZE, record_kind};
 use syscord_recording::format::{KernelChunk, kernel_record_plausible, read_struct};
 
 use self::{
+    images::Images,
     names::Names,
     pacing::{idle_sleep_after, pause_after},
 };
@@ -74,6 +76,8 @@ pub struct Drain {
     /// the thread that marks them, before it marks them.
     initial_names: Receiver<Vec<ThreadName>>,
     names: Option<Names>,
+    /// Build-ids of the executables exec'd.
+    images: Images,
     /// Records lost according to sequence gaps.
     gap_lost: u64,
     /// Ring contents that were not a record (never expected: a bug if it happens).
@@ -105,6 +109,7 @@ impl Drain {
             },
             initial_names,
             names: rotating.then(Names::default),
+            images: Images::default(),
             gap_lost: 0,
             corrupt: Vec::new(),
             out_of_order: 0,
@@ -254,6 +259,7 @@ impl Drain {
             gap_lost,
             out_of_order,
             names,
+            images,
             ..
         } = self;
         let memory = rings.rest_of_segment(cpu, pos);
@@ -302,13 +308,20 @@ impl Drain {
             if header.kind == record_kind::SYSCALL || header.kind == record_kind::SYSCALL_NO_RETURN
             {
                 syscalls += 1;
-            } else if let Some(names) = names {
-                names.note(&header, &batch.chunk.bytes_from(at)[walked..walked + len]);
+            } else {
+                let bytes = &batch.chunk.bytes_from(at)[walked..walked + len];
+                if header.kind == record_kind::EXEC_IMAGE {
+                    images.note(&header, bytes);
+                }
+                if let Some(names) = names {
+                    names.note(&header, bytes);
+                }
             }
             records += 1;
             walked += len;
         }
         batch.chunk.close_span(at, walked, records, syscalls);
+        images.write_into(&mut batch.chunk);
         valid.then_some(pos + walked as u64)
     }
 

@@ -278,8 +278,12 @@ pub mod record_kind {
     /// Someone sent a signal to a traced thread, or to its process (`tid` is the thread
     /// the kernel queued it on): [`SignalGenerateBody`].
     pub const SIGNAL_GENERATE: u16 = 8;
+    /// What a new program image started with, right after its [`EXEC`] record:
+    /// [`ExecImageBody`], then its auxiliary vector, working directory, strings the
+    /// auxiliary vector points to, and (with `--capture-env`) its environment.
+    pub const EXEC_IMAGE: u16 = 9;
     /// The highest kind.
-    pub const LAST: u16 = SIGNAL_GENERATE;
+    pub const LAST: u16 = EXEC_IMAGE;
 }
 
 /// Start of every record.
@@ -371,6 +375,77 @@ pub mod caller_argv {
     pub const TRUNCATED: u16 = 1 << 1;
 }
 
+/// The start of a new program image: its executable's identity and the 16 random bytes the
+/// kernel gave it (AT_RANDOM). Followed by, in this order:
+/// - `auxv_len` bytes: the auxiliary vector as (type, value) u64 pairs, up to AT_NULL;
+/// - `cwd_len` bytes: the working directory, absolute in the mount namespace;
+/// - `platform_len` bytes: the AT_PLATFORM string;
+/// - `execfn_len` bytes: the AT_EXECFN string (the path the caller gave exec);
+/// - `env_len` bytes: the NUL-separated environment strings (`--capture-env`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecImageBody {
+    /// The executable's inode: its number, size, modification time and mode, and the
+    /// kernel's `dev_t` of its file system (major << 20 | minor).
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_sec: i64,
+    pub mtime_nsec: u32,
+    pub dev: u32,
+    /// Bytes of environment in the image (more than `env_len` when it was cut).
+    pub env_full_len: u32,
+    pub mode: u16,
+    /// Bits of [`exec_image`].
+    pub flags: u16,
+    pub auxv_len: u16,
+    pub cwd_len: u16,
+    pub platform_len: u16,
+    pub execfn_len: u16,
+    pub env_len: u16,
+    pub _pad: [u16; 3],
+    pub random: [u8; 16],
+}
+
+/// The variable parts of an exec image record, in their order.
+pub mod exec_image_part {
+    pub const AUXV: usize = 0;
+    pub const CWD: usize = 1;
+    pub const PLATFORM: usize = 2;
+    pub const EXECFN: usize = 3;
+    pub const ENV: usize = 4;
+}
+
+impl ExecImageBody {
+    /// Where each of the parts ([`exec_image_part`]) is in the bytes after the body.
+    pub fn part_ranges(&self) -> [core::ops::Range<usize>; 5] {
+        let lens = [
+            self.auxv_len,
+            self.cwd_len,
+            self.platform_len,
+            self.execfn_len,
+            self.env_len,
+        ];
+        let mut at = 0;
+        lens.map(|len| {
+            let range = at..at + len as usize;
+            at = range.end;
+            range
+        })
+    }
+}
+
+/// Bits of `ExecImageBody::flags`.
+pub mod exec_image {
+    /// The executable's identity was read.
+    pub const IDENTITY: u16 = 1 << 0;
+    /// `random` holds the AT_RANDOM bytes.
+    pub const RANDOM: u16 = 1 << 1;
+    /// The working directory is whole (not cut for length or depth).
+    pub const CWD_WHOLE: u16 = 1 << 2;
+    /// The environment was captured (`--capture-env`).
+    pub const ENV: u16 = 1 << 3;
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ForkBody {
@@ -455,6 +530,24 @@ pub const EXEC_ARGV_MAX: u64 = 4096;
 pub const EXEC_RECORD_MAX: u64 =
     HEADER_SIZE + core::mem::size_of::<ExecBody>() as u64 + EXEC_PATH_MAX + 2 * EXEC_ARGV_MAX;
 
+/// The auxiliary vector's pairs an exec image record holds at most (the kernel's
+/// AT_VECTOR_SIZE is at most 30 pairs on syscord's architectures).
+pub const EXEC_AUXV_PAIRS: u64 = 32;
+/// The AT_PLATFORM and AT_EXECFN strings, at most (with their NUL).
+pub const EXEC_AUX_STRING_MAX: u64 = 256;
+/// Environment bytes an exec image record holds at most.
+pub const EXEC_ENV_MAX: u64 = 8192;
+/// The working directory, at most (as long as an `exe` path the filter compares).
+pub const EXEC_CWD_MAX: u64 = PATH_COMPARE_LEN as u64;
+/// An exec image record at most: each variable part has twice its room, so that a copy at
+/// any masked offset stays inside, as the verifier demands.
+pub const EXEC_IMAGE_RECORD_MAX: u64 = HEADER_SIZE
+    + core::mem::size_of::<ExecImageBody>() as u64
+    + EXEC_AUXV_PAIRS * 16
+    + 2 * EXEC_CWD_MAX
+    + 4 * EXEC_AUX_STRING_MAX
+    + 2 * EXEC_ENV_MAX;
+
 /// Largest syscall record: every capture at the largest snap length.
 pub const SYSCALL_RECORD_MAX: u64 = SYSCALL_FIXED_MAX
     + MAX_CAPTURES as u64 * (CAPTURE_HEADER_SIZE + MAX_SNAP_LEN as u64 + RECORD_ALIGN);
@@ -467,6 +560,8 @@ const _: () = assert!(core::mem::size_of::<CaptureRule>() == 16);
 const _: () = assert!(core::mem::size_of::<SyscallRule>() == 72);
 const _: () = assert!(CAPTURE_HEADER_SIZE == 16);
 const _: () = assert!(EXEC_RECORD_MAX <= MAX_RECORD);
+const _: () = assert!(EXEC_IMAGE_RECORD_MAX <= MAX_RECORD);
+const _: () = assert!(core::mem::size_of::<ExecImageBody>() == 72);
 const _: () = assert!(SYSCALL_RECORD_MAX <= MAX_RECORD);
 const _: () = assert!(SYSCALL_RECORD_MAX - SYSCALL_FIXED_MAX <= CAPTURES_BOUND);
 const _: () = assert!(
@@ -727,6 +822,26 @@ pub struct Config {
     /// Byte offsets in `struct k_sigaction` of `sa.sa_handler` and `sa.sa_flags`.
     pub ksigaction_handler: u32,
     pub ksigaction_flags: u32,
+    /// Offsets for an exec's image: `file::f_inode`; `inode::i_ino`, `i_size`, `i_mode`,
+    /// `i_sb`; `super_block::s_dev`; the inode's mtime seconds and nanoseconds (their
+    /// names changed in 6.6 and 6.11); `mm_struct::saved_auxv`, `env_start`, `env_end`;
+    /// `task_struct::fs`, and `fs_struct::pwd` + `path::dentry` / `path::mnt`.
+    pub file_inode: u32,
+    pub inode_ino: u32,
+    pub inode_size: u32,
+    pub inode_mode: u32,
+    pub inode_sb: u32,
+    pub sb_dev: u32,
+    pub inode_mtime_sec: u32,
+    pub inode_mtime_nsec: u32,
+    pub mm_saved_auxv: u32,
+    pub mm_env_start: u32,
+    pub mm_env_end: u32,
+    pub task_fs: u32,
+    pub fs_pwd_dentry: u32,
+    pub fs_pwd_mnt: u32,
+    /// Non-zero with `--capture-env`: exec image records hold the environment.
+    pub capture_env: u32,
 }
 
 #[cfg(feature = "user")]

@@ -12,7 +12,8 @@
 //!   `exit_group` (which never reach `sys_exit`) and thread exits.
 //! - `sched_process_exec`: the path and argv of a new program image (gone from memory by the
 //!   time execve returns), the argv its caller passed (`exec_args.rs`, fentry programs on
-//!   the execve and execveat entry points), and the start of tracing for the command syscord
+//!   the execve and execveat entry points), what the image starts with (`exec_image.rs`, a
+//!   second program on the tracepoint), and the start of tracing for the command syscord
 //!   launched.
 //! - `task_rename`: thread names, so records need not carry one each.
 //! - `cgroup_attach_task`, only when the filter looks at cgroups: a moved task is judged
@@ -27,6 +28,7 @@
 
 mod captures;
 mod exec_args;
+mod exec_image;
 mod ring;
 mod signals;
 mod tasks;
@@ -103,6 +105,21 @@ static CONFIG: Config = Config {
     store_release: 0,
     ksigaction_handler: 0,
     ksigaction_flags: 0,
+    file_inode: 0,
+    inode_ino: 0,
+    inode_size: 0,
+    inode_mode: 0,
+    inode_sb: 0,
+    sb_dev: 0,
+    inode_mtime_sec: 0,
+    inode_mtime_nsec: 0,
+    mm_saved_auxv: 0,
+    mm_env_start: 0,
+    mm_env_end: 0,
+    task_fs: 0,
+    fs_pwd_dentry: 0,
+    fs_pwd_mnt: 0,
+    capture_env: 0,
 };
 
 /// One field of CONFIG. The volatile read keeps the compiler from folding the placeholder

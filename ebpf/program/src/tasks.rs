@@ -40,12 +40,12 @@ static PATH_SCRATCH: PerCpuArray<PathScratch> = PerCpuArray::with_max_entries(1,
 
 #[repr(C)]
 pub struct PathScratch {
-    text: [u8; 2 * PATH_COMPARE_LEN],
+    pub text: [u8; 2 * PATH_COMPARE_LEN],
     /// Where the path starts, and whether it is whole, passed through memory: the verifier
     /// then sees one unknown value instead of one state per way out of the walk, and checks
     /// the pattern matching once rather than for each.
-    start: u32,
-    whole: u32,
+    pub start: u32,
+    pub whole: u32,
 }
 
 /// Path components (directories and mount crossings) walked at most.
@@ -309,22 +309,33 @@ fn path_matches(
 }
 
 #[inline(always)]
-fn kernel_pointer(base: *const u8, offset: u32) -> *const u8 {
+pub fn kernel_pointer(base: *const u8, offset: u32) -> *const u8 {
     // SAFETY: bpf_probe_read_kernel tolerates any address.
     unsafe { bpf_probe_read_kernel(base.add(offset as usize) as *const *const u8) }
         .unwrap_or(core::ptr::null())
 }
 
-/// Writes the absolute path of `file` (a `struct file`) into `scratch.text`, ending at byte
-/// PATH_COMPARE_LEN, as /proc/PID/exe shows it: dentry names up to the mount's root, then on
-/// through the mount point in the parent mount, up to the root of the mount namespace. Sets
-/// where the path starts and whether it is whole (not cut for length or depth).
+/// Writes the absolute path of `file` (a `struct file`) into `scratch`, as /proc/PID/exe
+/// shows it.
+#[inline(always)]
+fn file_path(file: *const u8, scratch: &mut PathScratch) {
+    walk_path(
+        kernel_pointer(file, config!(file_path_dentry)),
+        kernel_pointer(file, config!(file_path_mnt)),
+        scratch,
+    );
+}
+
+/// Writes the absolute path of `dentry` in `vfsmount` into `scratch.text`, ending at byte
+/// PATH_COMPARE_LEN: dentry names up to the mount's root, then on through the mount point
+/// in the parent mount, up to the root of the mount namespace. Sets where the path starts
+/// and whether it is whole (not cut for length or depth).
 ///
 /// Both live in the scratch memory, not in registers: the verifier then sees an unknown
 /// value at each step instead of one state per way through the steps before, which would
 /// grow exponentially with the number of steps.
 #[inline(always)]
-fn file_path(file: *const u8, scratch: &mut PathScratch) {
+pub fn walk_path(mut dentry: *const u8, mut vfsmount: *const u8, scratch: &mut PathScratch) {
     let set_start = |scratch: &mut PathScratch, start: usize| {
         // SAFETY: a field of this CPU's scratch buffer.
         unsafe { core::ptr::write_volatile(&mut scratch.start, start as u32) }
@@ -335,8 +346,6 @@ fn file_path(file: *const u8, scratch: &mut PathScratch) {
     set_start(scratch, PATH_COMPARE_LEN);
     // SAFETY: as above.
     unsafe { core::ptr::write_volatile(&mut scratch.whole, 0) };
-    let mut dentry = kernel_pointer(file, config!(file_path_dentry));
-    let mut vfsmount = kernel_pointer(file, config!(file_path_mnt));
     let mount_vfsmount = config!(mount_mnt) as usize;
     for _ in 0..PATH_WALK_STEPS {
         if dentry.is_null() || vfsmount.is_null() {

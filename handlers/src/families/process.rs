@@ -102,6 +102,15 @@ const fn exec_argv(ptr: u8) -> Capture {
     }
 }
 
+/// The environment of an exec at argument `ptr`, taken from the new program image with
+/// `--capture-env` (the strings are the caller's, unchanged).
+const fn exec_envp(ptr: u8) -> Capture {
+    Capture {
+        name: "envp",
+        ..exec_argv(ptr)
+    }
+}
+
 // --- creating processes and threads ------------------------------------------------------
 
 submit!(Handler::new("fork", WS, &[], Int).flags(rule_flags::CHILD_RETURNS_ZERO));
@@ -155,11 +164,11 @@ submit!(
         &[
             arg("filename", Data(0)),
             arg("argv", Data(1)),
-            arg("envp", Ptr)
+            arg("envp", Data(2))
         ],
         Int,
     )
-    .captures(&[Capture::string("filename", 0), exec_argv(1)])
+    .captures(&[Capture::string("filename", 0), exec_argv(1), exec_envp(2)])
     .flags(rule_flags::EXEC)
 );
 submit!(
@@ -170,12 +179,12 @@ submit!(
             arg("fd", DirFd),
             arg("filename", Data(0)),
             arg("argv", Data(1)),
-            arg("envp", Ptr),
+            arg("envp", Data(2)),
             arg("flags", Flags(EXECVEAT_FLAGS))
         ],
         Int,
     )
-    .captures(&[Capture::string("filename", 1), exec_argv(2)])
+    .captures(&[Capture::string("filename", 1), exec_argv(2), exec_envp(3)])
     .flags(rule_flags::EXEC)
 );
 submit!(Handler::new("exit", WS, &[arg("error_code", Int)], Int).flags(rule_flags::NO_RETURN));

@@ -13,6 +13,10 @@
 //!       | 2:u8 pid:u32 tid:u32 len:u8 comm[len]     a thread's name, known before its records
 //!       | 3:u8 ts:u64                               every record stamped before ts is in this
 //!                                                   chunk or an earlier one
+//!       | 4:u8 dev:u32 ino:u64 size:u64 mtime_sec:i64 mtime_nsec:u32 status:u8 len:u8 bytes[len]
+//!                                                   an executable's build-id (status 0, the
+//!                                                   id), none (1), or why it is not known (2,
+//!                                                   a text), after the span of its exec image
 //! ```
 //! Records are handed out in time order: those stamped before the last watermark (item 3),
 //! sorted; the others wait for a later one, or the end of the recording.
@@ -24,16 +28,16 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 use syscord_arch::Arch;
 use syscord_common::{
-    CAPTURE_HEADER_SIZE, CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE,
-    MAX_RECORD, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SignalDeliverBody,
-    SignalGenerateBody, SyscallBody, caller_argv, capture_result, record_kind, rule_flags,
-    siginfo_source, syscall_captures_at, syscall_layout, syscall_nargs,
+    CAPTURE_HEADER_SIZE, CaptureHeader, CommBody, ExecBody, ExecImageBody, ExitBody, ForkBody,
+    HEADER_SIZE, MAX_RECORD, RECORD_ALIGN, RecordHeader, SYSCALL_RECORD_SIZE, SignalDeliverBody,
+    SignalGenerateBody, SyscallBody, caller_argv, capture_result, exec_image, exec_image_part,
+    record_kind, rule_flags, siginfo_source, syscall_captures_at, syscall_layout, syscall_nargs,
 };
 use syscord_handlers::{Kind, Registry, Role};
 
 use super::{
-    Capture, FormatError, Header, Record, SendResult, SignalAction, SyscallEvent, TaskEvent,
-    TaskEventKind,
+    BuildId, Capture, ExecImage, Executable, ExecutableId, FormatError, Header, Record, SendResult,
+    SignalAction, SyscallEvent, TaskEvent, TaskEventKind,
 };
 
 #[cfg(not(target_endian = "little"))]
@@ -51,6 +55,15 @@ const RULE_FLAGS_MASK: u16 = 0xff;
 const ITEM_SPAN: u8 = 1;
 const ITEM_NAME: u8 = 2;
 const ITEM_WATERMARK: u8 = 3;
+const ITEM_BUILD_ID: u8 = 4;
+
+const BUILD_ID_FOUND: u8 = 0;
+const BUILD_ID_NONE: u8 = 1;
+const BUILD_ID_UNKNOWN: u8 = 2;
+
+/// The name of an exec syscall's environment capture, which the recorder fills from the
+/// new image (`--capture-env`).
+pub const ENVP: &str = "envp";
 
 /// Builds the raw bytes of a kernel chunk.
 #[derive(Debug, Default)]
@@ -128,6 +141,27 @@ impl KernelChunk {
         self.raw.extend_from_slice(&tid.to_le_bytes());
         self.raw.push(comm.len() as u8);
         self.raw.extend_from_slice(comm);
+    }
+
+    /// Appends what the recorder found of an executable's build-id (a reason is cut to
+    /// 255 bytes).
+    pub fn push_build_id(&mut self, id: &ExecutableId, build_id: &BuildId) {
+        let (status, bytes): (u8, &[u8]) = match build_id {
+            BuildId::Found(bytes) => (BUILD_ID_FOUND, bytes),
+            BuildId::NoNote => (BUILD_ID_NONE, &[]),
+            BuildId::Unknown(why) => (BUILD_ID_UNKNOWN, why.as_bytes()),
+            BuildId::NotRecorded => return,
+        };
+        let bytes = &bytes[..bytes.len().min(255)];
+        self.raw.push(ITEM_BUILD_ID);
+        self.raw.extend_from_slice(&id.dev.to_le_bytes());
+        self.raw.extend_from_slice(&id.ino.to_le_bytes());
+        self.raw.extend_from_slice(&id.size.to_le_bytes());
+        self.raw.extend_from_slice(&id.mtime_sec.to_le_bytes());
+        self.raw.extend_from_slice(&id.mtime_nsec.to_le_bytes());
+        self.raw.push(status);
+        self.raw.push(bytes.len() as u8);
+        self.raw.extend_from_slice(bytes);
     }
 
     pub fn len(&self) -> usize {
@@ -236,6 +270,8 @@ struct ExecDetails {
     /// The argv the caller passed, and whether it was cut; None where the recorder could not
     /// take it.
     caller_argv: Option<(Vec<u8>, bool)>,
+    /// The environment, from the image record (`--capture-env`), and its full length.
+    env: Option<(Vec<u8>, u32)>,
 }
 
 /// A kernel record found in a chunk, before time order is restored; owned once it waits
@@ -258,6 +294,8 @@ pub(crate) struct KernelDecoder {
     capture_names: BTreeMap<u32, Vec<String>>,
     comms: FxHashMap<u32, Vec<u8>>,
     exec_details: FxHashMap<u32, ExecDetails>,
+    /// What the recorder found of each executable's build-id.
+    build_ids: FxHashMap<ExecutableId, BuildId>,
     /// Per CPU, the last sequence number seen; None until the first, when the recording's
     /// start is not in the files read (its first parts were removed by `--keep`).
     last_seq: Vec<Option<u64>>,
@@ -298,6 +336,7 @@ impl KernelDecoder {
             capture_names,
             comms: FxHashMap::default(),
             exec_details: FxHashMap::default(),
+            build_ids: FxHashMap::default(),
             last_seq: vec![from_start.then_some(0); cpus as usize],
             last_ts: 0,
             held: Vec::new(),
@@ -336,6 +375,29 @@ impl KernelDecoder {
                     let ts: u64 = read(after, 0).ok_or(corrupt("a watermark is cut short"))?;
                     watermark = watermark.max(Some(ts));
                     rest = &after[8..];
+                }
+                ITEM_BUILD_ID => {
+                    let cut = || corrupt("a build-id is cut short");
+                    let id = ExecutableId {
+                        dev: read(after, 0).ok_or_else(cut)?,
+                        ino: read(after, 4).ok_or_else(cut)?,
+                        size: read(after, 12).ok_or_else(cut)?,
+                        mtime_sec: read(after, 20).ok_or_else(cut)?,
+                        mtime_nsec: read(after, 28).ok_or_else(cut)?,
+                    };
+                    let status = *after.get(32).ok_or_else(cut)?;
+                    let len = usize::from(*after.get(33).ok_or_else(cut)?);
+                    let bytes = after.get(34..34 + len).ok_or_else(cut)?;
+                    let build_id = match status {
+                        BUILD_ID_FOUND => BuildId::Found(bytes.to_vec()),
+                        BUILD_ID_NONE => BuildId::NoNote,
+                        BUILD_ID_UNKNOWN => {
+                            BuildId::Unknown(String::from_utf8_lossy(bytes).into_owned())
+                        }
+                        _ => return Err(corrupt("a build-id item has an unknown status")),
+                    };
+                    self.build_ids.insert(id, build_id);
+                    rest = &after[34 + len..];
                 }
                 _ => return Err(corrupt("unknown item in a kernel chunk")),
             }
@@ -489,7 +551,7 @@ impl KernelDecoder {
         };
         [
             find(&|c| c.kind == Kind::CString, "filename"),
-            find(&|c| c.role == Role::Exec, "argv"),
+            find(&|c| c.role == Role::Exec && c.name == "argv", "argv"),
         ]
     }
 
@@ -610,6 +672,16 @@ impl KernelDecoder {
                         }
                         None => captures.push(image_argv),
                     }
+                    if let Some((env, full_len)) = exec.env {
+                        let envp_id = self.capture_id(body.nr, ENVP);
+                        captures.push(Capture {
+                            id: envp_id,
+                            name: ENVP.to_owned(),
+                            len: u64::from(full_len),
+                            truncated: (env.len() as u64) < u64::from(full_len),
+                            bytes: env,
+                        });
+                    }
                 }
                 Ok(Record::Syscall(SyscallEvent {
                     returned: header.kind == record_kind::SYSCALL,
@@ -661,11 +733,63 @@ impl KernelDecoder {
                         argv: argv.to_vec(),
                         argv_full_len: body.argv_full_len,
                         caller_argv,
+                        env: None,
                     },
                 );
                 Ok(task(TaskEventKind::Exec {
                     old_tid: body.old_tid,
                 }))
+            }
+            record_kind::EXEC_IMAGE => {
+                let body: ExecImageBody = read(bytes, body_at).ok_or_else(malformed)?;
+                let parts = &bytes[body_at + size_of::<ExecImageBody>()..];
+                let ranges = body.part_ranges();
+                let part = |i: usize| parts.get(ranges[i].clone()).ok_or_else(malformed);
+                let auxv = part(exec_image_part::AUXV)?;
+                let cwd = part(exec_image_part::CWD)?;
+                let platform = part(exec_image_part::PLATFORM)?;
+                let execfn = part(exec_image_part::EXECFN)?;
+                let env = part(exec_image_part::ENV)?;
+                let auxv = auxv
+                    .as_chunks::<8>()
+                    .0
+                    .as_chunks::<2>()
+                    .0
+                    .iter()
+                    .map(|[kind, value]| (u64::from_le_bytes(*kind), u64::from_le_bytes(*value)))
+                    .take_while(|&(kind, _)| kind != 0)
+                    .collect();
+                let executable = (body.flags & exec_image::IDENTITY != 0).then_some(Executable {
+                    id: ExecutableId {
+                        dev: body.dev,
+                        ino: body.ino,
+                        size: body.size,
+                        mtime_sec: body.mtime_sec,
+                        mtime_nsec: body.mtime_nsec,
+                    },
+                    mode: body.mode,
+                });
+                let build_id = executable
+                    .and_then(|e| self.build_ids.get(&e.id).cloned())
+                    .unwrap_or_default();
+                let env =
+                    (body.flags & exec_image::ENV != 0).then(|| (env.to_vec(), body.env_full_len));
+                if let Some(env) = &env
+                    && let Some(details) = self.exec_details.get_mut(&header.tid)
+                {
+                    details.env = Some(env.clone());
+                }
+                Ok(task(TaskEventKind::ExecImage(Box::new(ExecImage {
+                    executable,
+                    build_id,
+                    auxv,
+                    random: (body.flags & exec_image::RANDOM != 0).then_some(body.random),
+                    platform: platform.to_vec(),
+                    execfn: execfn.to_vec(),
+                    cwd: cwd.to_vec(),
+                    cwd_whole: body.flags & exec_image::CWD_WHOLE != 0,
+                    env,
+                }))))
             }
             record_kind::FORK => {
                 let body: ForkBody = read(bytes, body_at).ok_or_else(malformed)?;
@@ -730,12 +854,14 @@ impl KernelDecoder {
 /// the fuzzer's seeds, which need chunks the recorder could have written.
 pub mod build {
     use syscord_common::{
-        CaptureHeader, CommBody, ExecBody, ExitBody, ForkBody, HEADER_SIZE, KERNEL_SIGINFO_SIZE,
-        RECORD_ALIGN, RecordHeader, SignalDeliverBody, SignalGenerateBody, SyscallBody,
-        capture_result, record_kind, siginfo_source, syscall_layout,
+        CaptureHeader, CommBody, ExecBody, ExecImageBody, ExitBody, ForkBody, HEADER_SIZE,
+        KERNEL_SIGINFO_SIZE, RECORD_ALIGN, RecordHeader, SignalDeliverBody, SignalGenerateBody,
+        SyscallBody, capture_result, exec_image, record_kind, siginfo_source, syscall_layout,
     };
 
-    use super::{KernelChunk, Record, SendResult, SignalAction, SyscallEvent, TaskEventKind};
+    use super::{
+        ExecImage, KernelChunk, Record, SendResult, SignalAction, SyscallEvent, TaskEventKind,
+    };
 
     fn bytes_of<T: Copy>(value: &T) -> &[u8] {
         // SAFETY: plain repr(C) structs with explicit padding, viewed as bytes.
@@ -893,6 +1019,9 @@ pub mod build {
                             rename(t.seq, t.ts_ns, t.pid, t.tid, comm)
                         }
                         TaskEventKind::Exec { .. } => panic!("an exec needs build::exec"),
+                        TaskEventKind::ExecImage(image) => {
+                            self::exec_image((t.seq, t.ts_ns, t.pid, t.tid), image)
+                        }
                         TaskEventKind::SignalDelivered {
                             signo,
                             siginfo,
@@ -1070,6 +1199,50 @@ pub mod build {
         rest.extend_from_slice(path);
         rest.extend_from_slice(argv);
         record(record_kind::EXEC, 0, seq, ts_ns, pid, tid, &rest)
+    }
+
+    /// An exec image record of `image` (its build-id goes in a chunk item of its own).
+    pub fn exec_image((seq, ts_ns, pid, tid): (u64, u64, u32, u32), image: &ExecImage) -> Vec<u8> {
+        let mut auxv = Vec::new();
+        for &(kind, value) in image.auxv.iter().chain(&[(0, 0)]) {
+            auxv.extend_from_slice(&kind.to_le_bytes());
+            auxv.extend_from_slice(&value.to_le_bytes());
+        }
+        let (env, env_full_len) = image.env.clone().unwrap_or_default();
+        let mut flags = 0;
+        let executable = image.executable.unwrap_or_default();
+        for (on, flag) in [
+            (image.executable.is_some(), exec_image::IDENTITY),
+            (image.random.is_some(), exec_image::RANDOM),
+            (image.cwd_whole, exec_image::CWD_WHOLE),
+            (image.env.is_some(), exec_image::ENV),
+        ] {
+            if on {
+                flags |= flag;
+            }
+        }
+        let body = ExecImageBody {
+            ino: executable.id.ino,
+            size: executable.id.size,
+            mtime_sec: executable.id.mtime_sec,
+            mtime_nsec: executable.id.mtime_nsec,
+            dev: executable.id.dev,
+            env_full_len,
+            mode: executable.mode,
+            flags,
+            auxv_len: auxv.len() as u16,
+            cwd_len: image.cwd.len() as u16,
+            platform_len: image.platform.len() as u16,
+            execfn_len: image.execfn.len() as u16,
+            env_len: env.len() as u16,
+            _pad: [0; 3],
+            random: image.random.unwrap_or_default(),
+        };
+        let mut rest = bytes_of(&body).to_vec();
+        for part in [&auxv, &image.cwd, &image.platform, &image.execfn, &env] {
+            rest.extend_from_slice(part);
+        }
+        record(record_kind::EXEC_IMAGE, 0, seq, ts_ns, pid, tid, &rest)
     }
 
     pub fn exit(seq: u64, ts_ns: u64, pid: u32, tid: u32, code: u32) -> Vec<u8> {

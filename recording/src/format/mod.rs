@@ -30,15 +30,16 @@ pub use kernel::{KernelChunk, plausible as kernel_record_plausible};
 pub use kernel::{c_string, read as read_struct};
 pub use reader::{Chunk, Reader};
 pub use record::{
-    Capture, Record, SendResult, SignalAction, SyscallEvent, TaskEvent, TaskEventKind,
+    BuildId, Capture, ExecImage, Executable, ExecutableId, Record, SendResult, SignalAction,
+    SyscallEvent, TaskEvent, TaskEventKind,
 };
 pub use writer::{Writer, zstd_raw_frame};
 
 pub(crate) const MAGIC: &[u8; 8] = b"SYSCORD\0";
 pub const CHUNK_MAGIC: &[u8; 4] = b"SCHK";
-pub(crate) const FORMAT_VERSION: u16 = 3;
+pub(crate) const FORMAT_VERSION: u16 = 4;
 /// Versions this syscord reads: 1 differs only in having no kernel chunks, 2 in having no
-/// signal records.
+/// signal records, 3 in having no exec image records.
 pub(crate) const READABLE_VERSIONS: std::ops::RangeInclusive<u16> = 1..=FORMAT_VERSION;
 
 /// Chunk kinds.

@@ -142,6 +142,8 @@ pub enum TaskEventKind {
         /// but for si_signo.
         group_exit: bool,
     },
+    /// What the new program image the thread runs since its last `Exec` started with.
+    ExecImage(Box<ExecImage>),
     /// A signal was sent to the thread (or, `to_process`, to its process and queued on
     /// this thread).
     SignalSent {
@@ -154,6 +156,75 @@ pub enum TaskEventKind {
         to_process: bool,
         result: SendResult,
     },
+}
+
+/// What a new program image started with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecImage {
+    /// The file it runs (for a `#!` script, the interpreter's); None where the kernel's
+    /// inode could not be read.
+    pub executable: Option<Executable>,
+    /// The executable's ELF build-id, as the recorder found it.
+    pub build_id: BuildId,
+    /// The auxiliary vector, (type, value) pairs up to and without AT_NULL.
+    pub auxv: Vec<(u64, u64)>,
+    /// The 16 bytes at AT_RANDOM (glibc's stack protector and pointer guard).
+    pub random: Option<[u8; 16]>,
+    /// The strings at AT_PLATFORM and AT_EXECFN (empty when absent).
+    pub platform: Vec<u8>,
+    pub execfn: Vec<u8>,
+    /// The working directory, absolute in the mount namespace; `cwd_whole` is false when
+    /// only its end fit.
+    pub cwd: Vec<u8>,
+    pub cwd_whole: bool,
+    /// The NUL-separated environment strings and their full length (`--capture-env`).
+    pub env: Option<(Vec<u8>, u32)>,
+}
+
+/// An executable file as its inode identifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Executable {
+    pub id: ExecutableId,
+    /// `st_mode`: the file type and permission bits (setuid, ...).
+    pub mode: u16,
+}
+
+/// What identifies an executable's content: the key the recorder files build-ids under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ExecutableId {
+    /// The kernel's `dev_t` of its file system: major << 20 | minor.
+    pub dev: u32,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_sec: i64,
+    pub mtime_nsec: u32,
+}
+
+impl ExecutableId {
+    pub fn dev_major(&self) -> u32 {
+        self.dev >> 20
+    }
+
+    pub fn dev_minor(&self) -> u32 {
+        self.dev & 0xf_ffff
+    }
+}
+
+/// An executable's build-id, read by the recorder from the file (the kernel has not read
+/// it when exec's tracepoint runs).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum BuildId {
+    /// The bytes of its NT_GNU_BUILD_ID note.
+    Found(Vec<u8>),
+    /// The file is an ELF file without one.
+    NoNote,
+    /// The recorder could not tell, and why (the file had changed or was gone by then,
+    /// or is not ELF).
+    Unknown(String),
+    /// Not in the recording (files of recorders before build-ids, a record without its
+    /// executable's identity).
+    #[default]
+    NotRecorded,
 }
 
 /// What a thread does with a signal delivered to it.
