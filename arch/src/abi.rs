@@ -112,6 +112,14 @@ pub enum Struct {
     IfreqFlags,
     /// `struct ifreq` with its MTU (SIOCGIFMTU).
     IfreqMtu,
+    /// `struct if_dqblk` (quotactl Q_GETQUOTA, Q_SETQUOTA).
+    IfDqblk,
+    /// `struct if_nextdqblk` (quotactl Q_GETNEXTQUOTA).
+    IfNextdqblk,
+    /// `struct if_dqinfo` (quotactl Q_GETINFO, Q_SETINFO).
+    IfDqinfo,
+    /// `struct keyctl_dh_params` (keyctl KEYCTL_DH_COMPUTE).
+    KeyctlDhParams,
     /// `struct sock_fprog` (seccomp's filter).
     SockFprog,
     /// `struct landlock_path_beneath_attr` (packed).
@@ -190,6 +198,10 @@ impl Struct {
         Struct::Ifreq,
         Struct::IfreqFlags,
         Struct::IfreqMtu,
+        Struct::IfDqblk,
+        Struct::IfNextdqblk,
+        Struct::IfDqinfo,
+        Struct::KeyctlDhParams,
         Struct::SockFprog,
         Struct::LandlockPathBeneathAttr,
         Struct::RiscvHwprobe,
@@ -476,6 +488,20 @@ impl Struct {
                 "ifr_name" @ 0: 16, "ifr_flags" @ 16: 2),
             Struct::IfreqMtu => uapi!("linux/if.h", "struct ifreq", 40,
                 "ifr_name" @ 0: 16, "ifr_mtu" @ 16: 4),
+            Struct::IfDqblk => uapi!("linux/quota.h", "struct if_dqblk", 72,
+                "dqb_bhardlimit" @ 0: 8, "dqb_bsoftlimit" @ 8: 8, "dqb_curspace" @ 16: 8,
+                "dqb_ihardlimit" @ 24: 8, "dqb_isoftlimit" @ 32: 8, "dqb_curinodes" @ 40: 8,
+                "dqb_btime" @ 48: 8, "dqb_itime" @ 56: 8, "dqb_valid" @ 64: 4),
+            Struct::IfNextdqblk => uapi!("linux/quota.h", "struct if_nextdqblk", 72,
+                "dqb_bhardlimit" @ 0: 8, "dqb_bsoftlimit" @ 8: 8, "dqb_curspace" @ 16: 8,
+                "dqb_ihardlimit" @ 24: 8, "dqb_isoftlimit" @ 32: 8, "dqb_curinodes" @ 40: 8,
+                "dqb_btime" @ 48: 8, "dqb_itime" @ 56: 8, "dqb_valid" @ 64: 4,
+                "dqb_id" @ 68: 4),
+            Struct::IfDqinfo => uapi!("linux/quota.h", "struct if_dqinfo", 24,
+                "dqi_bgrace" @ 0: 8, "dqi_igrace" @ 8: 8, "dqi_flags" @ 16: 4,
+                "dqi_valid" @ 20: 4),
+            Struct::KeyctlDhParams => uapi!("linux/keyctl.h", "struct keyctl_dh_params", 12,
+                "private" @ 0: 4, "prime" @ 4: 4, "base" @ 8: 4),
             Struct::Int => uapi!("linux/types.h", "int", 4),
             Struct::IntPair => uapi!("linux/types.h", "int[2]", 8),
             Struct::Long => uapi!("linux/types.h", "long", 8),

@@ -615,6 +615,19 @@ impl Decoder {
                 sockaddr(b, out);
                 Ok(())
             }
+            // Limits, counts, times, bit masks and key serials: every field as a number,
+            // as strace.
+            Struct::IfDqblk | Struct::IfNextdqblk | Struct::IfDqinfo | Struct::KeyctlDhParams => {
+                out.push('{');
+                for (i, field) in f.layout.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "{}={}", field.name, f.uint(field.name));
+                }
+                out.push('}');
+                Ok(())
+            }
             _ => {
                 out.push_str("0x");
                 for byte in b {

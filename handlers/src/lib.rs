@@ -123,6 +123,12 @@ pub enum Len {
     RetPlus(Size),
     /// Argument n plus a header's size (msgsnd).
     ArgPlus(u8, Size),
+    /// The return value, at most argument n: the call copied at most n bytes but returned
+    /// the size it had (KEYCTL_CAPABILITIES).
+    RetAtMostArg(u8),
+    /// The return value if it is at most argument n, else nothing: the call copied only
+    /// into a buffer large enough and returned the size it needs (KEYCTL_READ).
+    RetIfAtMostArg(u8),
 }
 
 /// What the memory is to the syscall; the [`Policy`] decides from this and the class when

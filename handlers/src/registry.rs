@@ -299,6 +299,14 @@ fn rule_for(
                 r.len_arg = a;
                 r.size = size.bytes(arch);
             }
+            Len::RetAtMostArg(a) => {
+                r.len_from = len_from::RET_AT_MOST_ARG;
+                r.len_arg = a;
+            }
+            Len::RetIfAtMostArg(a) => {
+                r.len_from = len_from::RET_IF_AT_MOST_ARG;
+                r.len_arg = a;
+            }
             Len::RetPlus(size) => {
                 r.len_from = len_from::RET_PLUS;
                 r.size = size.bytes(arch);

@@ -1,5 +1,7 @@
-//! Calls whose effect depends on a request argument (ioctl, fcntl, prctl), on a pty, a
-//! locked file and a socket, with what the program itself saw, in sc-effects' format:
+//! Calls whose effect depends on a request argument (ioctl, fcntl, prctl, keyctl, bpf,
+//! quotactl_fd), on a pty, a locked file, a socket, a key, a BPF map and, where the kernel
+//! has tmpfs quotas, a tmpfs mounted with them, with what the program itself saw, in
+//! sc-effects' format:
 //! between `close(-1099)` and `close(-2099)` its calls go through `syscall(2)`, then it
 //! prints one line per call, `{"nr", "ret", "data": {"<capture name>": "<hex>"}}`, the
 //! capture named as syscord names a request's (`TIOCGWINSZ.argp`).
@@ -7,7 +9,7 @@
 //! It forks: the parent holds a write lock on FILE's first byte and waits; the child, in a
 //! session of its own with the pty as its controlling terminal, makes the calls.
 //!
-//! Usage: `sc-requests FILE` (a file it may create).
+//! Usage: `sc-requests FILE` (a file it may create; the tmpfs goes on `FILE.quota`).
 
 use std::{ffi::CString, fmt::Write as _};
 
@@ -32,6 +34,14 @@ const F_OFD_GETLK: u64 = 36;
 const PR_SET_PDEATHSIG: u64 = 1;
 const PR_GET_PDEATHSIG: u64 = 2;
 const PR_GET_NAME: u64 = 16;
+const KEYCTL_DESCRIBE: u64 = 6;
+const KEYCTL_READ: u64 = 11;
+const KEY_SPEC_PROCESS_KEYRING: i64 = -2;
+const BPF_MAP_CREATE: u64 = 0;
+const BPF_OBJ_GET_INFO_BY_FD: u64 = 15;
+const BPF_MAP_TYPE_ARRAY: u32 = 2;
+const Q_GETINFO: u64 = 0x80_0005 << 8;
+const Q_GETQUOTA: u64 = 0x80_0007 << 8;
 
 struct Call {
     nr: libc::c_long,
@@ -168,6 +178,68 @@ fn main() {
     // SAFETY: a plain syscall.
     let me = unsafe { libc::getpid() };
     let set_owner = [set_owner[0], me];
+    // A key with a 16-byte payload, read back into 8 bytes: keyctl returns the whole size.
+    let payload = *b"0123456789abcdef";
+    // SAFETY: valid strings and buffer.
+    let key = unsafe {
+        syscord_tests::raw_syscall(
+            libc::SYS_add_key,
+            &[
+                input(b"user\0"),
+                input(b"syscord-test\0"),
+                input(&payload),
+                16,
+                KEY_SPEC_PROCESS_KEYRING as u64,
+            ],
+        )
+    };
+    assert!(key > 0, "add_key: {key}");
+    let key = key as u64;
+    let mut description = [0u8; 128];
+    let mut key_start = [0u8; 8];
+    let mut key_payload = [0u8; 32];
+    // A one-entry array map, and room for its bpf_map_info (the kernel says how much it
+    // wrote in info_len).
+    let mut map_attr = [0u32; 5];
+    map_attr[..4].copy_from_slice(&[BPF_MAP_TYPE_ARRAY, 4, 8, 1]);
+    // SAFETY: a valid bpf_attr of 20 bytes.
+    let map = unsafe {
+        syscord_tests::raw_syscall(libc::SYS_bpf, &[BPF_MAP_CREATE, input(&map_attr), 20])
+    };
+    assert!(map >= 0, "BPF_MAP_CREATE: {map}");
+    let mut map_info = [0u8; 128];
+    #[repr(C)]
+    struct InfoAttr {
+        bpf_fd: u32,
+        info_len: u32,
+        info: u64,
+    }
+    let mut info_attr = InfoAttr {
+        bpf_fd: map as u32,
+        info_len: 128,
+        info: output(&mut map_info),
+    };
+    // Quotas, on a tmpfs mounted with them (6.6 on, where the kernel has CONFIG_TMPFS_QUOTA).
+    let quota_dir = CString::new(format!("{}.quota", c_file.to_str().unwrap())).unwrap();
+    // SAFETY: valid strings.
+    let quota_fd = unsafe {
+        libc::mkdir(quota_dir.as_ptr(), 0o700);
+        if libc::mount(
+            c"tmpfs".as_ptr(),
+            quota_dir.as_ptr(),
+            c"tmpfs".as_ptr(),
+            0,
+            c"usrquota,size=1m".as_ptr().cast(),
+        ) == 0
+        {
+            libc::open(quota_dir.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY)
+        } else {
+            eprintln!("sc-requests: no tmpfs quotas here: quotactl_fd not called");
+            -1
+        }
+    };
+    let mut dqinfo = [0u8; 24];
+    let mut dqblk = [0u8; 72];
 
     log.call(libc::SYS_close, &[(-1099i64) as u64]);
     log.call(libc::SYS_ioctl, &[slave, TIOCSWINSZ, input(&set_ws)]);
@@ -210,7 +282,62 @@ fn main() {
     log.call(libc::SYS_prctl, &[PR_SET_PDEATHSIG, libc::SIGHUP as u64]);
     log.call(libc::SYS_prctl, &[PR_GET_PDEATHSIG, output(&mut sig)]);
     log.saw("PR_GET_PDEATHSIG.arg2", sig.as_ptr().cast(), 4);
+    let ret = log.call(
+        libc::SYS_keyctl,
+        &[KEYCTL_DESCRIBE, key, output(&mut description), 128],
+    );
+    log.saw(
+        "KEYCTL_DESCRIBE.arg3",
+        description.as_ptr(),
+        (ret as usize).min(128),
+    );
+    // Too small: nothing is copied, the size is returned.
+    log.call(
+        libc::SYS_keyctl,
+        &[KEYCTL_READ, key, output(&mut key_start), 8],
+    );
+    log.call(
+        libc::SYS_keyctl,
+        &[KEYCTL_READ, key, output(&mut key_payload), 32],
+    );
+    log.saw("KEYCTL_READ.arg3", key_payload.as_ptr(), 16);
+    log.call(
+        libc::SYS_bpf,
+        &[BPF_OBJ_GET_INFO_BY_FD, output(&mut info_attr), 16],
+    );
+    // Read after the end marker, as the other buffers: info_len says how much was written.
+    let info_len = &info_attr.info_len as *const u32;
+    log.saw("BPF_OBJ_GET_INFO_BY_FD.info", map_info.as_ptr(), 0);
+    if quota_fd >= 0 {
+        let fd = quota_fd as u64;
+        log.call(
+            libc::SYS_quotactl_fd,
+            &[fd, Q_GETINFO, 0, output(&mut dqinfo)],
+        );
+        log.saw("QCMD(Q_GETINFO, USRQUOTA).addr", dqinfo.as_ptr(), 24);
+        log.call(
+            libc::SYS_quotactl_fd,
+            &[fd, Q_GETQUOTA, 0, output(&mut dqblk)],
+        );
+        log.saw("QCMD(Q_GETQUOTA, USRQUOTA).addr", dqblk.as_ptr(), 72);
+    }
     log.call(libc::SYS_close, &[(-2099i64) as u64]);
+    // SAFETY: written by the kernel before the end marker.
+    let info_len = unsafe { *info_len } as usize;
+    for c in &mut log.calls {
+        if let Some((name, bytes, _)) = c.data
+            && name == "BPF_OBJ_GET_INFO_BY_FD.info"
+        {
+            c.data = Some((name, bytes, info_len));
+        }
+    }
+    if quota_fd >= 0 {
+        // SAFETY: our own mount.
+        unsafe {
+            libc::close(quota_fd);
+            libc::umount(quota_dir.as_ptr());
+        }
+    }
 
     for c in &log.calls {
         let mut data = serde_json::Map::new();

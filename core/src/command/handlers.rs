@@ -49,6 +49,8 @@ fn len_text(len: Len, kind: Kind, arch: Arch) -> String {
         (_, Len::RetTimes(size)) => format!("ret x {}", size_text(size, arch)),
         (_, Len::ArgTimes(a, size)) => format!("arg{a} x {}", size_text(size, arch)),
         (_, Len::RetPlus(size)) => format!("ret + {}", size_text(size, arch)),
+        (_, Len::RetAtMostArg(a)) => format!("ret, at most arg{a}"),
+        (_, Len::RetIfAtMostArg(a)) => format!("ret if at most arg{a}"),
         (_, Len::ArgPlus(a, size)) => format!("arg{a} + {}", size_text(size, arch)),
     }
 }

@@ -94,6 +94,12 @@ pub mod len_from {
     pub const RET_PLUS: u8 = 7;
     /// Argument `len_arg` plus `size`.
     pub const ARG_PLUS: u8 = 8;
+    /// The return value, at most argument `len_arg` (a call that copies at most a buffer's
+    /// size but returns the whole size: KEYCTL_CAPABILITIES).
+    pub const RET_AT_MOST_ARG: u8 = 9;
+    /// The return value if it is at most argument `len_arg`, else nothing (a call that
+    /// copies only into a buffer large enough, and returns the size it needs: KEYCTL_READ).
+    pub const RET_IF_AT_MOST_ARG: u8 = 10;
 }
 
 /// Bits of `CaptureRule::when`.

@@ -51,6 +51,9 @@ fn length(rule: &CaptureRule, regs: *const u8, ret: i64) -> u64 {
         len_from::RET_TIMES => ret.min(u64::from(u32::MAX)) * size,
         len_from::ARG_TIMES => arg(regs, rule.len_arg).min(u64::from(u32::MAX)) * size,
         len_from::RET_PLUS => ret.min(u64::from(u32::MAX)) + size,
+        len_from::RET_AT_MOST_ARG => ret.min(arg(regs, rule.len_arg)),
+        len_from::RET_IF_AT_MOST_ARG if ret <= arg(regs, rule.len_arg) => ret,
+        len_from::RET_IF_AT_MOST_ARG => 0,
         _ => arg(regs, rule.len_arg).min(u64::from(u32::MAX)) + size,
     }
 }

@@ -293,32 +293,93 @@ submit!(
 // --- quotas, swap, file system types -----------------------------------------------------
 
 // cmd is QCMD(command, quota type): (command << 8) | type. Some commands read quotas,
-// others change them; recorded like ioctl.
+// others change them; each (command, type) is a request, as strace names them.
 submit!(
     Handler::new(
         "quotactl",
         RS,
         &[
-            arg("cmd", Hex),
+            arg("cmd", Request),
             arg("special", Data(0)),
             arg("id", Int),
-            arg("addr", Ptr)
+            arg("addr", Hex)
         ],
         Int,
     )
     .captures(&[Capture::string("special", 1)])
+    .by_request(0)
 );
-submit!(Handler::new(
-    "quotactl_fd",
+submit!(
+    Handler::new(
+        "quotactl_fd",
+        RS,
+        &[
+            arg("fd", Fd),
+            arg("cmd", Request),
+            arg("id", Int),
+            arg("addr", Hex)
+        ],
+        Int
+    )
+    .by_request(1)
+);
+
+/// A quota command of both syscalls, for each quota type (USRQUOTA, GRPQUOTA, PRJQUOTA),
+/// with what it does at `addr` (argument 3 of both).
+macro_rules! quota_command {
+    ($command:literal, $value:literal, $class:ident $(, $capture:expr)?) => {
+        quota_command!(@ "quotactl", $command, $value, $class $(, $capture)?);
+        quota_command!(@ "quotactl_fd", $command, $value, $class $(, $capture)?);
+    };
+    (@ $syscall:literal, $command:literal, $value:literal, $class:ident $(, $capture:expr)?) => {
+        submit!(Request::new($syscall, concat!("QCMD(", $command, ", USRQUOTA)"),
+            $value << 8, $class)$(.captures(&[$capture]))?);
+        submit!(Request::new($syscall, concat!("QCMD(", $command, ", GRPQUOTA)"),
+            $value << 8 | 1, $class)$(.captures(&[$capture]))?);
+        submit!(Request::new($syscall, concat!("QCMD(", $command, ", PRJQUOTA)"),
+            $value << 8 | 2, $class)$(.captures(&[$capture]))?);
+    };
+}
+
+quota_command!("Q_SYNC", 0x80_0001, WS);
+quota_command!("Q_QUOTAON", 0x80_0002, WS, Capture::string("addr", 3));
+quota_command!("Q_QUOTAOFF", 0x80_0003, WS);
+quota_command!(
+    "Q_GETFMT",
+    0x80_0004,
     RS,
-    &[
-        arg("fd", Fd),
-        arg("cmd", Hex),
-        arg("id", Int),
-        arg("addr", Ptr)
-    ],
-    Int
-));
+    Capture::output_struct("addr", 3, Struct::Int)
+);
+quota_command!(
+    "Q_GETINFO",
+    0x80_0005,
+    RS,
+    Capture::output_struct("addr", 3, Struct::IfDqinfo)
+);
+quota_command!(
+    "Q_SETINFO",
+    0x80_0006,
+    WS,
+    Capture::input_struct("addr", 3, Struct::IfDqinfo)
+);
+quota_command!(
+    "Q_GETQUOTA",
+    0x80_0007,
+    RS,
+    Capture::output_struct("addr", 3, Struct::IfDqblk)
+);
+quota_command!(
+    "Q_SETQUOTA",
+    0x80_0008,
+    WS,
+    Capture::input_struct("addr", 3, Struct::IfDqblk)
+);
+quota_command!(
+    "Q_GETNEXTQUOTA",
+    0x80_0009,
+    RS,
+    Capture::output_struct("addr", 3, Struct::IfNextdqblk)
+);
 submit!(
     Handler::new(
         "swapon",

@@ -296,19 +296,91 @@ submit!(
         Capture::string("callout_info", 2),
     ])
 );
-// A multiplexer, recorded like ioctl: what the arguments are depends on option.
-submit!(Handler::new(
-    "keyctl",
-    RS,
-    &[
-        arg("option", Enum(KEYCTL_OPS)),
-        arg("arg2", Hex),
-        arg("arg3", Hex),
-        arg("arg4", Hex),
-        arg("arg5", Hex)
-    ],
-    Long,
-));
+// A multiplexer, recorded like ioctl: what the arguments are depends on option. The
+// captures are named after the argument they stand for (arg2 is argument 1).
+submit!(
+    Handler::new(
+        "keyctl",
+        RS,
+        &[
+            arg("option", Enum(KEYCTL_OPS)),
+            arg("arg2", Hex),
+            arg("arg3", Hex),
+            arg("arg4", Hex),
+            arg("arg5", Hex)
+        ],
+        Long,
+    )
+    .by_request(0)
+);
+
+/// The buffer of a keyctl option that fills it only when it is large enough (argument
+/// `len`), and returns the size it needs either way.
+const fn key_buffer(name: &'static str, ptr: u8, len: u8, show: Show) -> Capture {
+    Capture::output(name, ptr, Len::RetIfAtMostArg(len), show)
+}
+
+submit!(
+    Request::new("keyctl", "KEYCTL_JOIN_SESSION_KEYRING", 1, WS)
+        .captures(&[Capture::string("arg2", 1)])
+);
+submit!(
+    Request::new("keyctl", "KEYCTL_UPDATE", 2, WS).captures(&[Capture::content(
+        "arg3",
+        2,
+        Len::Arg(3)
+    )])
+);
+submit!(
+    Request::new("keyctl", "KEYCTL_DESCRIBE", 6, RS).captures(&[key_buffer(
+        "arg3",
+        2,
+        3,
+        Show::Str
+    )])
+);
+submit!(
+    Request::new("keyctl", "KEYCTL_SEARCH", 10, RS)
+        .captures(&[Capture::string("arg3", 2), Capture::string("arg4", 3)])
+);
+submit!(
+    Request::new("keyctl", "KEYCTL_READ", 11, RC).captures(&[key_buffer("arg3", 2, 3, Show::Hex)])
+);
+submit!(
+    Request::new("keyctl", "KEYCTL_INSTANTIATE", 12, WS).captures(&[Capture::content(
+        "arg3",
+        2,
+        Len::Arg(3)
+    )])
+);
+submit!(
+    Request::new("keyctl", "KEYCTL_GET_SECURITY", 17, RS).captures(&[key_buffer(
+        "arg3",
+        2,
+        3,
+        Show::Str
+    )])
+);
+submit!(
+    Request::new("keyctl", "KEYCTL_DH_COMPUTE", 23, RS).captures(&[
+        Capture::input_struct("arg2", 1, Struct::KeyctlDhParams),
+        // The result's length is the buffer's.
+        Capture::output("arg3", 2, Len::Ret, Show::Hex),
+    ])
+);
+submit!(
+    Request::new("keyctl", "KEYCTL_RESTRICT_KEYRING", 29, WS)
+        .captures(&[Capture::string("arg3", 2), Capture::string("arg4", 3)])
+);
+submit!(
+    // Copies as much of its capability bytes as fit, and returns how many it has.
+    Request::new("keyctl", "KEYCTL_CAPABILITIES", 31, RS).captures(&[Capture::output(
+        "arg2",
+        1,
+        Len::RetAtMostArg(2),
+        Show::Hex
+    )])
+);
 
 // --- LSM attributes ----------------------------------------------------------------------
 
@@ -396,6 +468,39 @@ submit!(
         role: Role::Input,
         show: Show::Hex,
     }])
+    .by_request(0)
+);
+
+// What some commands read or write through pointers in `union bpf_attr` (uattr itself is
+// captured at exit for every command, with what the kernel wrote back into it).
+/// `obj.pathname` (BPF_OBJ_PIN, BPF_OBJ_GET).
+const BPF_PATHNAME: Capture =
+    Capture::string("pathname", 1).with_ptr(Ptr::Field { arg: 1, offset: 0 });
+submit!(
+    Request::new("bpf", "BPF_PROG_LOAD", 5, RS)
+        .captures(&[Capture::string("license", 1).with_ptr(Ptr::Field { arg: 1, offset: 16 })])
+);
+submit!(Request::new("bpf", "BPF_OBJ_PIN", 6, WS).captures(&[BPF_PATHNAME]));
+submit!(Request::new("bpf", "BPF_OBJ_GET", 7, RS).captures(&[BPF_PATHNAME]));
+submit!(
+    // info.info (a u64 at 8), info.info_len (a u32 at 4, set to the length written).
+    Request::new("bpf", "BPF_OBJ_GET_INFO_BY_FD", 15, RS).captures(&[Capture::output(
+        "info",
+        1,
+        Len::DerefU32 { arg: 1, offset: 4 },
+        Show::Hex
+    )
+    .with_ptr(Ptr::Field { arg: 1, offset: 8 })])
+);
+submit!(
+    // task_fd_query.buf (a u64 at 16), .buf_len (a u32 at 12, set to the name's length).
+    Request::new("bpf", "BPF_TASK_FD_QUERY", 20, RS).captures(&[Capture::output(
+        "buf",
+        1,
+        Len::DerefU32 { arg: 1, offset: 12 },
+        Show::Str
+    )
+    .with_ptr(Ptr::Field { arg: 1, offset: 16 })])
 );
 submit!(
     Handler::new(
