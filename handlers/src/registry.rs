@@ -196,12 +196,21 @@ impl Registry {
             };
             rule.flags |=
                 rule_flags::BY_REQUEST | (u32::from(arg) << rule_flags::REQUEST_ARG_SHIFT);
+            // A request's rule takes the syscall's own captures (a path, the whole
+            // argument struct), then the request's.
+            let own = SyscallRule { flags, ..*rule };
             let mut first_id = handler.captures.len();
             for r in self.requests(nr as u32) {
-                let request_rule =
-                    rule_for(flags, r.class, r.captures, first_id, self.arch, policy);
+                let of_request = rule_for(flags, r.class, r.captures, first_id, self.arch, policy);
                 first_id += r.captures.len();
-                if request_rule.ncaptures > 0 {
+                if of_request.ncaptures > 0 {
+                    let mut request_rule = own;
+                    for c in &of_request.captures[..of_request.ncaptures as usize] {
+                        if (request_rule.ncaptures as usize) < MAX_CAPTURES {
+                            request_rule.captures[request_rule.ncaptures as usize] = *c;
+                            request_rule.ncaptures += 1;
+                        }
+                    }
                     requests.push((request_key(nr as u32, r.value), request_rule));
                 }
             }

@@ -1,7 +1,6 @@
 //! Calls whose effect depends on a request argument (ioctl, fcntl, prctl, keyctl, bpf,
-//! quotactl_fd), on a pty, a locked file, a socket, a key, a BPF map and, where the kernel
-//! has tmpfs quotas, a tmpfs mounted with them, with what the program itself saw, in
-//! sc-effects' format:
+//! quotactl), on a pty, a locked file, a socket, a key, a BPF map and a device without
+//! quotas, with what the program itself saw, in sc-effects' format:
 //! between `close(-1099)` and `close(-2099)` its calls go through `syscall(2)`, then it
 //! prints one line per call, `{"nr", "ret", "data": {"<capture name>": "<hex>"}}`, the
 //! capture named as syscord names a request's (`TIOCGWINSZ.argp`).
@@ -9,7 +8,7 @@
 //! It forks: the parent holds a write lock on FILE's first byte and waits; the child, in a
 //! session of its own with the pty as its controlling terminal, makes the calls.
 //!
-//! Usage: `sc-requests FILE` (a file it may create; the tmpfs goes on `FILE.quota`).
+//! Usage: `sc-requests FILE` (a file it may create).
 
 use std::{ffi::CString, fmt::Write as _};
 
@@ -40,8 +39,9 @@ const KEY_SPEC_PROCESS_KEYRING: i64 = -2;
 const BPF_MAP_CREATE: u64 = 0;
 const BPF_OBJ_GET_INFO_BY_FD: u64 = 15;
 const BPF_MAP_TYPE_ARRAY: u32 = 2;
-const Q_GETINFO: u64 = 0x80_0005 << 8;
-const Q_GETQUOTA: u64 = 0x80_0007 << 8;
+/// QCMD(Q_SETQUOTA, GRPQUOTA) and QCMD(Q_SETINFO, PRJQUOTA).
+const Q_SETQUOTA_GRP: u64 = 0x80_0008 << 8 | 1;
+const Q_SETINFO_PRJ: u64 = 0x80_0006 << 8 | 2;
 
 struct Call {
     nr: libc::c_long,
@@ -219,27 +219,18 @@ fn main() {
         info_len: 128,
         info: output(&mut map_info),
     };
-    // Quotas, on a tmpfs mounted with them (6.6 on, where the kernel has CONFIG_TMPFS_QUOTA).
-    let quota_dir = CString::new(format!("{}.quota", c_file.to_str().unwrap())).unwrap();
-    // SAFETY: valid strings.
-    let quota_fd = unsafe {
-        libc::mkdir(quota_dir.as_ptr(), 0o700);
-        if libc::mount(
-            c"tmpfs".as_ptr(),
-            quota_dir.as_ptr(),
-            c"tmpfs".as_ptr(),
-            0,
-            c"usrquota,size=1m".as_ptr().cast(),
-        ) == 0
-        {
-            libc::open(quota_dir.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY)
-        } else {
-            eprintln!("sc-requests: no tmpfs quotas here: quotactl_fd not called");
-            -1
-        }
-    };
-    let mut dqinfo = [0u8; 24];
-    let mut dqblk = [0u8; 72];
+    // Quota changes on a device without quotas: they fail, and the structs they would have
+    // set are captured (a failed write-status call shows its inputs).
+    let special = c"/dev/null";
+    let mut set_dqblk = [0u8; 72];
+    for (i, limit) in set_dqblk[..64].chunks_mut(8).enumerate() {
+        limit.copy_from_slice(&(i as u64 + 1).to_le_bytes());
+    }
+    set_dqblk[64..68].copy_from_slice(&0x3fu32.to_le_bytes());
+    let mut set_dqinfo = [0u8; 24];
+    set_dqinfo[..8].copy_from_slice(&604_800u64.to_le_bytes());
+    set_dqinfo[8..16].copy_from_slice(&86_400u64.to_le_bytes());
+    set_dqinfo[20..24].copy_from_slice(&3u32.to_le_bytes());
 
     log.call(libc::SYS_close, &[(-1099i64) as u64]);
     log.call(libc::SYS_ioctl, &[slave, TIOCSWINSZ, input(&set_ws)]);
@@ -308,19 +299,26 @@ fn main() {
     // Read after the end marker, as the other buffers: info_len says how much was written.
     let info_len = &info_attr.info_len as *const u32;
     log.saw("BPF_OBJ_GET_INFO_BY_FD.info", map_info.as_ptr(), 0);
-    if quota_fd >= 0 {
-        let fd = quota_fd as u64;
-        log.call(
-            libc::SYS_quotactl_fd,
-            &[fd, Q_GETINFO, 0, output(&mut dqinfo)],
-        );
-        log.saw("QCMD(Q_GETINFO, USRQUOTA).addr", dqinfo.as_ptr(), 24);
-        log.call(
-            libc::SYS_quotactl_fd,
-            &[fd, Q_GETQUOTA, 0, output(&mut dqblk)],
-        );
-        log.saw("QCMD(Q_GETQUOTA, USRQUOTA).addr", dqblk.as_ptr(), 72);
-    }
+    log.call(
+        libc::SYS_quotactl,
+        &[
+            Q_SETQUOTA_GRP,
+            special.as_ptr() as u64,
+            1000,
+            input(&set_dqblk),
+        ],
+    );
+    log.saw("QCMD(Q_SETQUOTA, GRPQUOTA).addr", set_dqblk.as_ptr(), 72);
+    log.call(
+        libc::SYS_quotactl,
+        &[
+            Q_SETINFO_PRJ,
+            special.as_ptr() as u64,
+            0,
+            input(&set_dqinfo),
+        ],
+    );
+    log.saw("QCMD(Q_SETINFO, PRJQUOTA).addr", set_dqinfo.as_ptr(), 24);
     log.call(libc::SYS_close, &[(-2099i64) as u64]);
     // SAFETY: written by the kernel before the end marker.
     let info_len = unsafe { *info_len } as usize;
@@ -329,13 +327,6 @@ fn main() {
             && name == "BPF_OBJ_GET_INFO_BY_FD.info"
         {
             c.data = Some((name, bytes, info_len));
-        }
-    }
-    if quota_fd >= 0 {
-        // SAFETY: our own mount.
-        unsafe {
-            libc::close(quota_fd);
-            libc::umount(quota_dir.as_ptr());
         }
     }
 

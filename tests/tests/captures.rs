@@ -106,6 +106,8 @@ fn request_captures_equal_what_the_program_saw() {
         ", F_GETLK, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=1, l_pid=",
         "keyctl(KEYCTL_DESCRIBE, ",
         ", \"user;0;0;3f010000;syscord-test\", 0x80, 0x0) = 31",
+        "quotactl(QCMD(Q_SETQUOTA, GRPQUOTA), \"/dev/null\", 1000, {dqb_bhardlimit=1, dqb_bsoftlimit=2, dqb_curspace=3, dqb_ihardlimit=4, dqb_isoftlimit=5, dqb_curinodes=6, dqb_btime=7, dqb_itime=8, dqb_valid=63}) = -1 ",
+        "quotactl(QCMD(Q_SETINFO, PRJQUOTA), \"/dev/null\", 0, {dqi_bgrace=604800, dqi_igrace=86400, dqi_flags=0, dqi_valid=3}) = -1 ",
         // Too small a buffer: the kernel copied nothing.
         ", \"\", 0x8, 0x0) = 16",
         ", \"\\x30\\x31\\x32\\x33\\x34\\x35\\x36\\x37\\x38\\x39\\x61\\x62\\x63\\x64\\x65\\x66\", 0x20, 0x0) = 16",
