@@ -15,3 +15,4 @@ mod preflight;
 mod probes;
 mod ring;
 mod spawn;
+mod syscall_tracepoints;

@@ -1,16 +1,22 @@
 //! Loading the eBPF object, filling its maps, attaching its programs.
 
-use std::{os::fd::AsFd, path::PathBuf, sync::Arc};
+use std::{
+    os::fd::{AsFd, OwnedFd},
+    path::PathBuf,
+    sync::Arc,
+};
 
 use aya::{
     Ebpf, EbpfLoader,
     maps::{Array, HashMap, Map, MapData, ProgramArray},
-    programs::{BtfTracePoint, FEntry, ProgramError},
+    programs::{BtfTracePoint, FEntry, ProgramError, TracePoint},
 };
 use syscord_arch::Arch;
 use syscord_handlers::Rules;
 
-use syscord_common::{Config, MAX_SYSCALLS, SEGMENT_SIZE, SyscallRule, capture_step};
+use syscord_common::{
+    Config, MAX_SYSCALLS, SEGMENT_SIZE, SyscallRule, capture_step, syscall_tracepoint_arg,
+};
 
 use crate::{
     btf::{Btf, BtfBytes},
@@ -74,6 +80,39 @@ fn inode_mtime(btf: &Btf<'_>) -> Result<(u32, u32)> {
         .field_offset("timespec64", "tv_nsec")
         .map_err(btf_error)?;
     Ok((at + sec, at + nsec))
+}
+
+/// Where fentry is refused: programs on the `syscalls` tracepoints of execve and execveat,
+/// and the argument that is argv.
+const EXEC_ARGS_TRACEPOINTS: [(&str, &str, u32); 2] = [
+    ("syscord_execve_args_tp", "sys_enter_execve", 1),
+    ("syscord_execveat_args_tp", "sys_enter_execveat", 2),
+];
+
+/// Attaches the `EXEC_ARGS_TRACEPOINTS` programs: the perf events that hold them.
+fn attach_exec_tracepoints(ebpf: &mut Ebpf) -> std::result::Result<Vec<OwnedFd>, String> {
+    let names = EXEC_ARGS_TRACEPOINTS.map(|(_, name, _)| name);
+    let found = crate::syscall_tracepoints::find(&names)?;
+    let mut events = Vec::new();
+    for ((program, name, argv), tracepoint) in EXEC_ARGS_TRACEPOINTS.iter().zip(&found) {
+        let expected = syscall_tracepoint_arg(*argv);
+        match crate::syscall_tracepoints::field_offset(&tracepoint.format, "argv") {
+            Some(offset) if offset == expected => {}
+            other => return Err(format!("{name} has argv at {other:?}, not at {expected}")),
+        }
+        let prog: &mut TracePoint = ebpf
+            .program_mut(program)
+            .ok_or("program missing from the eBPF object")?
+            .try_into()
+            .map_err(|e: ProgramError| e.to_string())?;
+        prog.load().map_err(|e| format!("loading {program}: {e}"))?;
+        let fd = prog.fd().map_err(|e| e.to_string())?;
+        events.push(
+            crate::syscall_tracepoints::attach(fd.as_fd(), tracepoint.id)
+                .map_err(|e| format!("attaching to syscalls:{name}: {e}"))?,
+        );
+    }
+    Ok(events)
 }
 
 /// Hooked only with `record -T`.
@@ -194,6 +233,9 @@ pub struct Probes {
     publish: RingPublish,
     /// Which argv exec records hold (the header's `exec_argv`).
     exec_argv: String,
+    /// The perf events that hold the programs on the syscalls tracepoints of the exec
+    /// calls, where those take the caller's argv.
+    _exec_tracepoints: Vec<OwnedFd>,
     attached: Vec<&'static str>,
 }
 
@@ -421,6 +463,7 @@ impl Probes {
         // trampolines, which a kernel may lack; the exec records then hold the new image's
         // argv only.
         let mut exec_argv = String::from(EXEC_ARGV_CALLERS);
+        let mut exec_tracepoints = Vec::new();
         for (program, syscall) in EXEC_ARGS_PROGRAMS {
             let entry = format!("{}{syscall}", arch.syscall_entry_prefix());
             let hooked = (|| -> std::result::Result<(), String> {
@@ -434,8 +477,17 @@ impl Probes {
                 Ok(())
             })();
             if let Err(why) = hooked {
-                exec_argv =
-                    format!("the new image's: this kernel refused fentry on {entry} ({why})");
+                // A program that attached stays: a second copy of the same argv is harmless.
+                exec_argv = match attach_exec_tracepoints(&mut ebpf) {
+                    Ok(events) => {
+                        exec_tracepoints = events;
+                        String::from(EXEC_ARGV_CALLERS)
+                    }
+                    Err(tracepoints) => format!(
+                        "the new image's: this kernel refused fentry on {entry} ({why}) and \
+                         the syscalls tracepoints ({tracepoints})"
+                    ),
+                };
                 break;
             }
         }
@@ -471,6 +523,7 @@ impl Probes {
             config,
             publish,
             exec_argv,
+            _exec_tracepoints: exec_tracepoints,
             attached,
         })
     }

@@ -26,7 +26,8 @@ use syscord_handlers::decode::Decoder;
 use syscord_recording::{
     dump::{DumpFormat, dump_from},
     format::{
-        CHUNK_MAGIC, Capture, Chunk, Header, Reader, Record, SendResult, SignalAction, Summary,
+        BuildId, CHUNK_MAGIC, Capture, Chunk, ExecImage, Executable, ExecutableId, Header, Reader,
+        Record, SendResult, SignalAction, Summary,
         SyscallEvent, TaskEvent, TaskEventKind, Writer, kernel_records,
     },
 };
@@ -271,6 +272,52 @@ fn with_captures_as_read(mut record: Record, decoder: &Decoder) -> Record {
     record
 }
 
+/// An exec image as the kernel could have recorded it (its build-id is a chunk item of the
+/// recorder's, which this record has none of).
+fn exec_image(u: &mut Unstructured<'_>) -> ArbitraryResult<ExecImage> {
+    let mut short = |u: &mut Unstructured<'_>, max: usize| -> ArbitraryResult<Vec<u8>> {
+        let len = u.int_in_range(0..=max)?;
+        Ok(u.bytes(len)?.to_vec())
+    };
+    let executable = if u.arbitrary()? {
+        Some(Executable {
+            id: ExecutableId {
+                dev: u.arbitrary()?,
+                ino: u.arbitrary()?,
+                size: u.arbitrary()?,
+                mtime_sec: u.arbitrary()?,
+                mtime_nsec: u.arbitrary()?,
+            },
+            mode: u.arbitrary()?,
+        })
+    } else {
+        None
+    };
+    let pairs = u.int_in_range(0..=31)?;
+    let mut auxv = Vec::with_capacity(pairs);
+    for _ in 0..pairs {
+        // Type 0 is AT_NULL, the end.
+        auxv.push((u.int_in_range(1..=u64::MAX)?, u.arbitrary()?));
+    }
+    Ok(ExecImage {
+        executable,
+        build_id: BuildId::NotRecorded,
+        auxv,
+        random: if u.arbitrary()? { Some(u.arbitrary()?) } else { None },
+        platform: short(u, 255)?,
+        execfn: short(u, 255)?,
+        cwd: short(u, 256)?,
+        cwd_whole: u.arbitrary()?,
+        env: if u.arbitrary()? {
+            let env = short(u, 512)?;
+            let full = u.int_in_range(env.len() as u32..=u32::MAX)?;
+            Some((env, full))
+        } else {
+            None
+        },
+    })
+}
+
 /// One record of `cpu`, numbered `seq`, that the eBPF program could have written (an exec
 /// aside: it needs its execve, which the seeds have).
 fn record(
@@ -285,7 +332,7 @@ fn record(
     let tid = u.int_in_range(1..=4)?;
     let pid = if u.ratio(3, 4)? { tid } else { 1 };
     Ok(if u.ratio(1, 8)? {
-        let kind = match u.int_in_range(0..=4)? {
+        let kind = match u.int_in_range(0..=5)? {
             0 => TaskEventKind::Exit {
                 code: u.arbitrary()?,
             },
@@ -313,6 +360,7 @@ fn record(
                 to_process: u.arbitrary()?,
                 result: SendResult::from_kernel(u.int_in_range(0..=4)?),
             },
+            4 => TaskEventKind::ExecImage(Box::new(exec_image(u)?)),
             // The kernel's names end at their first NUL.
             _ => TaskEventKind::Rename {
                 comm: comm(u)?.into_iter().filter(|&b| b != 0).collect(),

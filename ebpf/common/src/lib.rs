@@ -850,6 +850,13 @@ pub struct Config {
     pub capture_env: u32,
 }
 
+/// Where the `syscalls:sys_enter_*` tracepoints' records hold argument `index`: after the
+/// 8-byte common header and the syscall number (`struct syscall_trace_enter`). Userspace
+/// checks it against a tracepoint's format before it attaches a program that relies on it.
+pub const fn syscall_tracepoint_arg(index: u32) -> u32 {
+    16 + 8 * index
+}
+
 #[cfg(feature = "user")]
 mod pod {
     // SAFETY: plain `#[repr(C)]` integers with explicit padding; every bit pattern is valid.

@@ -4,14 +4,16 @@
 //! dropped). So `fentry` programs on the two syscalls' entry points (their names are the
 //! architecture's, chosen by userspace) copy the caller's strings, for recorded or armed
 //! threads only, into a per-thread entry that `sched_process_exec` moves into its record.
+//! Where the kernel refuses BPF trampolines, programs on the `syscalls` tracepoints of the
+//! two calls do the same (they fire for these two syscalls only).
 
 use aya_ebpf::{
     helpers::{bpf_probe_read_user, generated},
-    macros::{fentry, map},
+    macros::{fentry, map, tracepoint},
     maps::{HashMap, PerCpuArray},
-    programs::FEntryContext,
+    programs::{FEntryContext, TracePointContext},
 };
-use syscord_common::{EXEC_ARGV_MAX, task_state};
+use syscord_common::{EXEC_ARGV_MAX, syscall_tracepoint_arg, task_state};
 
 use crate::{PT_REGS, current_pid_tgid, reg, tasks};
 
@@ -114,6 +116,27 @@ pub fn syscord_execve_args(ctx: FEntryContext) -> i32 {
 #[fentry]
 pub fn syscord_execveat_args(ctx: FEntryContext) -> i32 {
     save(argument(&ctx, 2));
+    0
+}
+
+/// Argument `index` of a `syscalls:sys_enter_*` tracepoint record.
+#[inline(always)]
+fn tracepoint_arg(ctx: &TracePointContext, index: u32) -> u64 {
+    // SAFETY: read with bpf_probe_read_kernel inside the record.
+    unsafe { ctx.read_at::<u64>(syscall_tracepoint_arg(index) as usize) }.unwrap_or(0)
+}
+
+/// `syscalls:sys_enter_execve`.
+#[tracepoint]
+pub fn syscord_execve_args_tp(ctx: TracePointContext) -> u32 {
+    save(tracepoint_arg(&ctx, 1));
+    0
+}
+
+/// `syscalls:sys_enter_execveat`.
+#[tracepoint]
+pub fn syscord_execveat_args_tp(ctx: TracePointContext) -> u32 {
+    save(tracepoint_arg(&ctx, 2));
     0
 }
 
