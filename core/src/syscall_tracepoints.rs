@@ -103,8 +103,8 @@ pub fn attach(program: BorrowedFd<'_>, id: u64) -> io::Result<OwnedFd> {
     const PERF_TYPE_TRACEPOINT: u64 = 2;
     const PERF_SAMPLE_RAW: u64 = 1 << 10;
     const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
-    const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
-    const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
+    const PERF_EVENT_IOC_ENABLE: libc::Ioctl = 0x2400;
+    const PERF_EVENT_IOC_SET_BPF: libc::Ioctl = 0x4004_2408;
     const ATTR_SIZE: u64 = 128;
     // struct perf_event_attr, as u64 words: type and size, config (the tracepoint), the
     // sample period, the sample type, the read format, the flags (enabled), then the
