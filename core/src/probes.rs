@@ -82,8 +82,10 @@ fn inode_mtime(btf: &Btf<'_>) -> Result<(u32, u32)> {
     Ok((at + sec, at + nsec))
 }
 
-/// Where fentry is refused: programs on the `syscalls` tracepoints of execve and execveat,
-/// and the argument that is argv.
+/// Where fentry is refused and `--caller-argv-tracepoints` allows it: programs on the
+/// `syscalls` tracepoints of execve and execveat, and the argument that is argv. Off by
+/// default: any `syscalls` tracepoint puts a probe on `sys_enter`, which every syscall of
+/// the machine then passes.
 const EXEC_ARGS_TRACEPOINTS: [(&str, &str, u32); 2] = [
     ("syscord_execve_args_tp", "sys_enter_execve", 1),
     ("syscord_execveat_args_tp", "sys_enter_execveat", 2),
@@ -134,6 +136,9 @@ pub struct ProbeOptions {
     pub timing: bool,
     /// Record the environment of new program images (`--capture-env`).
     pub capture_env: bool,
+    /// Where fentry is refused, take callers' argv from the syscalls tracepoints
+    /// (`--caller-argv-tracepoints`).
+    pub caller_argv_tracepoints: bool,
 }
 
 impl ProbeOptions {
@@ -477,16 +482,21 @@ impl Probes {
                 Ok(())
             })();
             if let Err(why) = hooked {
+                let refused =
+                    format!("the new image's: this kernel refused fentry on {entry} ({why})");
                 // A program that attached stays: a second copy of the same argv is harmless.
-                exec_argv = match attach_exec_tracepoints(&mut ebpf) {
-                    Ok(events) => {
-                        exec_tracepoints = events;
-                        String::from(EXEC_ARGV_CALLERS)
+                exec_argv = if !options.caller_argv_tracepoints {
+                    format!("{refused}; --caller-argv-tracepoints would take it")
+                } else {
+                    match attach_exec_tracepoints(&mut ebpf) {
+                        Ok(events) => {
+                            exec_tracepoints = events;
+                            String::from(EXEC_ARGV_CALLERS)
+                        }
+                        Err(tracepoints) => {
+                            format!("{refused} and the syscalls tracepoints ({tracepoints})")
+                        }
                     }
-                    Err(tracepoints) => format!(
-                        "the new image's: this kernel refused fentry on {entry} ({why}) and \
-                         the syscalls tracepoints ({tracepoints})"
-                    ),
                 };
                 break;
             }

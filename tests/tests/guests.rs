@@ -536,7 +536,7 @@ fn guest_records_right(arch: Arch, cell: &str) {
     // A `#!` script's execve as its caller made it, and the interpreter's argv beside it.
     guest.ok("printf '#!/bin/sh\\nexit 0\\n' > /tmp/script.sh && chmod +x /tmp/script.sh");
     guest.record_checked(
-        "syscord record -o /tmp/script.rec -- /tmp/script.sh one two",
+        "syscord record --caller-argv-tracepoints -o /tmp/script.rec -- /tmp/script.sh one two",
         0,
         |guest| {
             let stats: Value = serde_json::from_str(
@@ -544,7 +544,8 @@ fn guest_records_right(arch: Arch, cell: &str) {
             )
             .expect("stats JSON");
             // Every kernel of the matrix hooks execve's entry: with fentry, or where arm64
-            // has no BPF trampolines for it (before 6.4), on the syscalls tracepoint.
+            // has no BPF trampolines for it (before 6.4), on the syscalls tracepoint that
+            // --caller-argv-tracepoints allows.
             assert_eq!(
                 stats["exec_argv"], "as the caller passed it",
                 "{label}: the hook on execve's entry: {stats}"

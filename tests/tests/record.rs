@@ -327,7 +327,8 @@ fn losses_are_counted_in_the_kernel_and_marked_in_the_file() {
 }
 
 /// A `#!` script's execve shows the argv its caller passed, as strace does, where the
-/// kernel lets syscord hook the entry of execve; the recorder says when it does not.
+/// kernel lets syscord hook the entry of execve (fentry, or with --caller-argv-tracepoints
+/// the syscalls tracepoints); the recorder says when it does not.
 #[test]
 fn a_script_exec_shows_the_argv_its_caller_passed() {
     let scratch = Scratch::new("script-exec");
@@ -335,26 +336,33 @@ fn a_script_exec_shows_the_argv_its_caller_passed() {
     std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let script = script.to_str().unwrap();
-    let rec = record(&scratch, "script", &[], &[script, "one", "two"]);
-    assert!(rec.output.status.success(), "{}", rec.stderr());
-    // Where the kernel refuses both hooks (fentry on execve's entry and the syscalls
-    // tracepoint; this project's 6.18 host refuses the first), the header says why, and
-    // the new image's argv is what there is.
-    let stats = Command::new(syscord())
-        .args(["stats", "--format", "json"])
-        .arg(&rec.file)
-        .output()
-        .unwrap();
-    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
-    let exec_argv = stats["exec_argv"].as_str().unwrap();
-    let taken = exec_argv == "as the caller passed it";
-    assert!(
-        taken
-            || (exec_argv.starts_with("the new image's: this kernel refused fentry on ")
-                && exec_argv.contains(" and the syscalls tracepoints (")),
-        "{exec_argv}"
-    );
-    syscord_tests::check_script_exec(&rec.records(), script, taken);
+    for tracepoints in [false, true] {
+        let extra: &[&str] = if tracepoints {
+            &["--caller-argv-tracepoints"]
+        } else {
+            &[]
+        };
+        let rec = record(&scratch, "script", extra, &[script, "one", "two"]);
+        assert!(rec.output.status.success(), "{}", rec.stderr());
+        // Where the kernel refuses the hooks (this project's 6.18 host refuses fentry),
+        // the header says why, and the new image's argv is what there is.
+        let stats = Command::new(syscord())
+            .args(["stats", "--format", "json"])
+            .arg(&rec.file)
+            .output()
+            .unwrap();
+        let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+        let exec_argv = stats["exec_argv"].as_str().unwrap();
+        let taken = exec_argv == "as the caller passed it";
+        let refused = exec_argv.starts_with("the new image's: this kernel refused fentry on ");
+        let why = if tracepoints {
+            " and the syscalls tracepoints ("
+        } else {
+            "; --caller-argv-tracepoints would take it"
+        };
+        assert!(taken || (refused && exec_argv.contains(why)), "{exec_argv}");
+        syscord_tests::check_script_exec(&rec.records(), script, taken);
+    }
 }
 
 /// An exec's record says what the new image started with, as the program itself sees it:
