@@ -277,8 +277,7 @@ impl Decoder {
             Show::StrList => {
                 out.push('[');
                 let mut first = true;
-                let body = got.bytes.strip_suffix(&[0]).unwrap_or(got.bytes);
-                for s in body.split(|&b| b == 0) {
+                for s in nul_separated(got.bytes) {
                     if !first {
                         out.push_str(", ");
                     }
@@ -637,6 +636,13 @@ impl Decoder {
             }
         };
     }
+}
+
+/// The strings of a NUL-separated list (an argv or environment block), the last NUL
+/// optional; none for an empty block.
+pub fn nul_separated(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    body.split(|&b| b == 0).filter(move |_| !body.is_empty())
 }
 
 /// The fields of a captured struct, by the names its layout table gives them;

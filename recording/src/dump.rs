@@ -8,7 +8,7 @@ use std::{
 
 use serde_json::json;
 use syscord_handlers::{
-    decode::{Call, Captured, Decoder},
+    decode::{self, Call, Captured, Decoder},
     siginfo::{self, SiValue},
     values,
 };
@@ -580,12 +580,7 @@ fn exec_image_json(v: &mut serde_json::Value, image: &ExecImage) {
     v["cwd"] = json!(text(&image.cwd));
     v["cwd_whole"] = json!(image.cwd_whole);
     if let Some((env, full_len)) = &image.env {
-        let body = env.strip_suffix(&[0]).unwrap_or(env);
-        let strings: Vec<String> = if body.is_empty() {
-            Vec::new()
-        } else {
-            body.split(|&b| b == 0).map(text).collect()
-        };
+        let strings: Vec<String> = decode::nul_separated(env).map(text).collect();
         v["env"] = json!(strings);
         v["env_truncated"] = json!((env.len() as u64) < u64::from(*full_len));
     }

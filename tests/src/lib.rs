@@ -573,18 +573,6 @@ pub fn build_id_of(path: &std::path::Path) -> Option<String> {
     elf.build_id().expect("readable notes").map(hex)
 }
 
-/// The strings of a list of NUL-terminated strings in hex (argv, envp captures).
-fn hex_strings(hex_text: &str) -> Vec<String> {
-    let bytes: Vec<u8> = (0..hex_text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex_text[i..i + 2], 16).unwrap())
-        .collect();
-    let body = bytes.strip_suffix(&[0]).unwrap_or(&bytes);
-    body.split(|&b| b == 0)
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
-}
-
 /// sc-image's account of how its image started (`out`, its stdout) equals what the
 /// recording says of that exec: auxiliary vector, AT_RANDOM's bytes, AT_PLATFORM and
 /// AT_EXECFN, working directory, the executable's inode and build-id, and, when `env`
@@ -640,8 +628,7 @@ pub fn check_exec_image(out: &str, records: &[Value], env: bool) {
         assert_eq!(image["env"], saw["env"], "{image}");
         assert_eq!(image["env_truncated"], false);
         let envp = capture(execve, "envp").expect("envp");
-        let envp = hex_strings(envp["hex"].as_str().unwrap());
-        assert_eq!(serde_json::json!(envp), saw["env"], "{execve}");
+        assert_eq!(serde_json::json!(strings_of(envp)), saw["env"], "{execve}");
     } else {
         assert!(image.get("env").is_none(), "{image}");
         assert!(capture(execve, "envp").is_none(), "{execve}");

@@ -109,8 +109,9 @@ pub fn syscord_exec_image(ctx: BtfTracePointContext) -> i32 {
         kernel_field::<u16>(inode, config!(inode_mode)),
         kernel_field::<u32>(sb, config!(sb_dev)),
     );
-    // SAFETY: the reservation holds an ExecImageBody.
+    // SAFETY: the reservation holds an ExecImageBody; what is not found stays zero.
     unsafe {
+        *body = ExecImageBody::default();
         if let (Some(ino), Some(size), Some(sec), Some(nsec), Some(mode), Some(dev)) = identity
             && !inode.is_null()
         {
@@ -121,16 +122,7 @@ pub fn syscord_exec_image(ctx: BtfTracePointContext) -> i32 {
             (*body).mode = mode;
             (*body).dev = dev;
             set_flag(scratch, exec_image::IDENTITY);
-        } else {
-            (*body).ino = 0;
-            (*body).size = 0;
-            (*body).mtime_sec = 0;
-            (*body).mtime_nsec = 0;
-            (*body).mode = 0;
-            (*body).dev = 0;
         }
-        (*body).random = [0; 16];
-        (*body)._pad = [0; 3];
     }
 
     // The auxiliary vector, up to and with its AT_NULL pair.

@@ -325,61 +325,74 @@ submit!(
 );
 
 /// A quota command of both syscalls, for each quota type (USRQUOTA, GRPQUOTA, PRJQUOTA),
-/// with what it does at `addr` (argument 3 of both).
+/// with what it does at `addr` (argument 3 of both): `gets S` / `sets S` for a struct the
+/// kernel writes / reads there.
 macro_rules! quota_command {
-    ($command:literal, $value:literal, $class:ident $(, $capture:expr)?) => {
-        quota_command!(@ "quotactl", $command, $value, $class $(, $capture)?);
-        quota_command!(@ "quotactl_fd", $command, $value, $class $(, $capture)?);
+    ($command:literal, $value:literal, gets $s:ident) => {
+        quota_command!($command, $value, RS, Capture::output_struct("addr", 3, Struct::$s));
     };
-    (@ $syscall:literal, $command:literal, $value:literal, $class:ident $(, $capture:expr)?) => {
-        submit!(Request::new($syscall, concat!("QCMD(", $command, ", USRQUOTA)"),
-            $value << 8, $class)$(.captures(&[$capture]))?);
-        submit!(Request::new($syscall, concat!("QCMD(", $command, ", GRPQUOTA)"),
-            $value << 8 | 1, $class)$(.captures(&[$capture]))?);
-        submit!(Request::new($syscall, concat!("QCMD(", $command, ", PRJQUOTA)"),
-            $value << 8 | 2, $class)$(.captures(&[$capture]))?);
+    ($command:literal, $value:literal, sets $s:ident) => {
+        quota_command!($command, $value, WS, Capture::input_struct("addr", 3, Struct::$s));
+    };
+    ($command:literal, $value:literal, $class:ident $(, $capture:expr)?) => {
+        for_each_quota_type!("quotactl", $command, $value, $class, &[$($capture)?]);
+        for_each_quota_type!("quotactl_fd", $command, $value, $class, &[$($capture)?]);
+    };
+}
+
+/// QCMD(command, type) is (command << 8) | type.
+macro_rules! for_each_quota_type {
+    ($syscall:literal, $command:literal, $value:literal, $class:ident, $captures:expr) => {
+        quota_request!(
+            $syscall,
+            $command,
+            "USRQUOTA",
+            $value << 8,
+            $class,
+            $captures
+        );
+        quota_request!(
+            $syscall,
+            $command,
+            "GRPQUOTA",
+            $value << 8 | 1,
+            $class,
+            $captures
+        );
+        quota_request!(
+            $syscall,
+            $command,
+            "PRJQUOTA",
+            $value << 8 | 2,
+            $class,
+            $captures
+        );
+    };
+}
+
+macro_rules! quota_request {
+    ($syscall:literal, $command:literal, $type:literal, $value:expr, $class:ident, $captures:expr) => {
+        submit!(
+            Request::new(
+                $syscall,
+                concat!("QCMD(", $command, ", ", $type, ")"),
+                $value,
+                $class
+            )
+            .captures($captures)
+        );
     };
 }
 
 quota_command!("Q_SYNC", 0x80_0001, WS);
 quota_command!("Q_QUOTAON", 0x80_0002, WS, Capture::string("addr", 3));
 quota_command!("Q_QUOTAOFF", 0x80_0003, WS);
-quota_command!(
-    "Q_GETFMT",
-    0x80_0004,
-    RS,
-    Capture::output_struct("addr", 3, Struct::Int)
-);
-quota_command!(
-    "Q_GETINFO",
-    0x80_0005,
-    RS,
-    Capture::output_struct("addr", 3, Struct::IfDqinfo)
-);
-quota_command!(
-    "Q_SETINFO",
-    0x80_0006,
-    WS,
-    Capture::input_struct("addr", 3, Struct::IfDqinfo)
-);
-quota_command!(
-    "Q_GETQUOTA",
-    0x80_0007,
-    RS,
-    Capture::output_struct("addr", 3, Struct::IfDqblk)
-);
-quota_command!(
-    "Q_SETQUOTA",
-    0x80_0008,
-    WS,
-    Capture::input_struct("addr", 3, Struct::IfDqblk)
-);
-quota_command!(
-    "Q_GETNEXTQUOTA",
-    0x80_0009,
-    RS,
-    Capture::output_struct("addr", 3, Struct::IfNextdqblk)
-);
+quota_command!("Q_GETFMT", 0x80_0004, gets Int);
+quota_command!("Q_GETINFO", 0x80_0005, gets IfDqinfo);
+quota_command!("Q_SETINFO", 0x80_0006, sets IfDqinfo);
+quota_command!("Q_GETQUOTA", 0x80_0007, gets IfDqblk);
+quota_command!("Q_SETQUOTA", 0x80_0008, sets IfDqblk);
+quota_command!("Q_GETNEXTQUOTA", 0x80_0009, gets IfNextdqblk);
 submit!(
     Handler::new(
         "swapon",

@@ -482,25 +482,37 @@ submit!(
 );
 submit!(Request::new("bpf", "BPF_OBJ_PIN", 6, WS).captures(&[BPF_PATHNAME]));
 submit!(Request::new("bpf", "BPF_OBJ_GET", 7, RS).captures(&[BPF_PATHNAME]));
+/// A buffer the kernel fills through bpf_attr: its pointer is the u64 at `at`, its length
+/// the u32 at `len_at`, which the kernel sets to the bytes it wrote.
+const fn attr_buffer(name: &'static str, at: u16, len_at: u16, show: Show) -> Capture {
+    Capture::output(
+        name,
+        1,
+        Len::DerefU32 {
+            arg: 1,
+            offset: len_at,
+        },
+        show,
+    )
+    .with_ptr(Ptr::Field { arg: 1, offset: at })
+}
+// info.info, info.info_len.
 submit!(
-    // info.info (a u64 at 8), info.info_len (a u32 at 4, set to the length written).
-    Request::new("bpf", "BPF_OBJ_GET_INFO_BY_FD", 15, RS).captures(&[Capture::output(
+    Request::new("bpf", "BPF_OBJ_GET_INFO_BY_FD", 15, RS).captures(&[attr_buffer(
         "info",
-        1,
-        Len::DerefU32 { arg: 1, offset: 4 },
+        8,
+        4,
         Show::Hex
-    )
-    .with_ptr(Ptr::Field { arg: 1, offset: 8 })])
+    )])
 );
+// task_fd_query.buf, task_fd_query.buf_len.
 submit!(
-    // task_fd_query.buf (a u64 at 16), .buf_len (a u32 at 12, set to the name's length).
-    Request::new("bpf", "BPF_TASK_FD_QUERY", 20, RS).captures(&[Capture::output(
+    Request::new("bpf", "BPF_TASK_FD_QUERY", 20, RS).captures(&[attr_buffer(
         "buf",
-        1,
-        Len::DerefU32 { arg: 1, offset: 12 },
+        16,
+        12,
         Show::Str
-    )
-    .with_ptr(Ptr::Field { arg: 1, offset: 16 })])
+    )])
 );
 submit!(
     Handler::new(
